@@ -1,0 +1,1 @@
+/* git2lazy.c: not written yet. */

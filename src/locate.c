@@ -1,0 +1,1 @@
+/* locate.c: not written yet. */

@@ -1,0 +1,71 @@
+/* locate.h: finding subs and string literals in Perl source by pattern, never by line number. */
+#ifndef LOCATE_H
+#define LOCATE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct span {
+	size_t	start;
+	size_t	end;	/* one past the last byte */
+};
+
+struct perl_source {
+	const char	*text;
+	size_t		 len;
+	size_t		 code_end;	/* offset of __END__/__DATA__, or len */
+};
+
+/* Prepare src over text: find where code ends. */
+void	locate_source(struct perl_source *src, const char *text, size_t len);
+
+/*
+ * Find `sub NAME` in code (not in POD, not after __END__). Sets *count to the
+ * number of definitions found and body to the first one's body: from its
+ * `sub` line to the `}` that closes it at the start of a line.
+ * Returns 0, or -1 when a definition is found but never closed (a file cut
+ * off) with e set.
+ */
+int	locate_sub(const struct perl_source *src, const char *name, struct span *body,
+	    unsigned *count, struct err *e);
+
+enum literal_kind {
+	LITERAL_SINGLE,		/* '...' */
+	LITERAL_DOUBLE,		/* "..." */
+	LITERAL_Q,		/* q{...} q(...) q[...] q<...> q/.../ */
+	LITERAL_QQ		/* qq{...} and friends */
+};
+
+struct perl_literal {
+	enum literal_kind kind;
+	size_t	start;		/* the opening q, ' or " */
+	size_t	body_start;	/* first byte inside the delimiters */
+	size_t	body_end;	/* the closing delimiter */
+	char	open;
+	char	close;
+};
+
+/*
+ * Find the next string literal at or after *cursor within limit, skipping
+ * comments and POD. Returns 1 and advances *cursor past it, 0 when there is
+ * none, -1 when a literal is not closed within limit (e set).
+ */
+int	locate_next_literal(const struct perl_source *src, size_t *cursor, size_t limit,
+	    struct perl_literal *lit, struct err *e);
+
+/* The literal's text as perl would see it (escapes undone). */
+int	locate_literal_text(const struct perl_source *src, const struct perl_literal *lit,
+	    struct buf *out);
+
+/* Quote sql for a literal of lit's kind and delimiters (escapes added). */
+int	locate_literal_quote(const struct perl_literal *lit, const char *sql, struct buf *out);
+
+/* The value of `our $VERSION = '...'` in code; NULL when absent (caller frees). */
+char	*locate_version(const struct perl_source *src);
+
+/* 1-based line number of offset. */
+unsigned	locate_line(const struct perl_source *src, size_t offset);
+
+#endif

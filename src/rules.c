@@ -1,0 +1,1 @@
+/* rules.c: not written yet. */

@@ -1,0 +1,1 @@
+/* running.c: not written yet. */

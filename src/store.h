@@ -1,0 +1,97 @@
+/* store.h: the backup store: a git repository of every original and change, plus gzip copies. */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+#include "err.h"
+
+/*
+ * Layout of a state directory (default /var/lib/bucardo-aiven):
+ *   lock                      flock(2) target; one run at a time
+ *   store.git/                bare git repository, one commit per apply or revert
+ *   originals/REALPATH.ID.gz  gzip copy of each original, ID its git blob id;
+ *                             restore with: zcat FILE.gz > REALPATH
+ *
+ * The store's tree mirrors what the tool knows of each file, by its real
+ * path without the leading slash:
+ *   original/usr/share/perl5/Bucardo.pm   the bytes to put back on revert
+ *   written/usr/share/perl5/Bucardo.pm    the bytes the tool last wrote
+ * Commit messages carry "Key: value" trailers (Action, Path, Bucardo-Version,
+ * Tool-Version, Function, Before, After) so `git --git-dir=... log` reads well.
+ */
+
+struct store;
+
+enum store_mode {
+	STORE_READ,	/* history, revert lookups; the directory must exist */
+	STORE_WRITE	/* apply, revert; creates the directory 0700 if missing */
+};
+
+/*
+ * Open the state directory: create it (STORE_WRITE) mode 0700; refuse it when
+ * it is not a directory, not owned by the effective user, or group- or
+ * world-writable; take an exclusive lock on STATE/lock (waiting up to
+ * lock_timeout_sec, then failing with a message naming the holder's pid);
+ * open or initialise store.git. Loads libgit2.
+ */
+int	store_open(struct store **out, const char *state_dir, enum store_mode mode,
+	    unsigned lock_timeout_sec, struct err *e);
+void	store_close(struct store *s);
+
+/*
+ * Keep the original of real_path before it is replaced: write it as a git
+ * blob and as originals/REALPATH.ID.gz (O_EXCL; an existing copy with that id
+ * is verified, never overwritten), both fsynced. id receives the blob id.
+ */
+int	store_keep_original(struct store *s, const char *real_path,
+	    const void *data, size_t len, char id[41], struct err *e);
+
+struct store_record {
+	const char	*action;	/* "apply" or "revert" */
+	const char	*path;		/* real path of the file */
+	const char	*bucardo_version;	/* may be NULL */
+	const char	*function;	/* may be NULL (revert) */
+	const void	*before;	/* content before the action */
+	size_t		 before_len;
+	const void	*after;		/* content after the action */
+	size_t		 after_len;
+	int		 after_is_original;	/* revert: "written/" entry is removed */
+};
+
+/* Record one action as one commit on the store's branch. */
+int	store_commit(struct store *s, const struct store_record *r, struct err *e);
+
+/*
+ * What the store knows of real_path: the original to restore (its bytes and
+ * blob id) and the blob id of what the tool last wrote. Returns 1 when the
+ * store holds an original for the path, 0 when it holds none, -1 on error.
+ * Any of the out-parameters may be NULL.
+ */
+int	store_lookup(struct store *s, const char *real_path, struct buf *original,
+	    char original_id[41], char written_id[41], struct err *e);
+
+/* The git blob id of data (what `git hash-object` prints). */
+int	store_blob_id(struct store *s, const void *data, size_t len, char id[41],
+	    struct err *e);
+
+struct store_event {
+	time_t	 when;
+	char	 commit[41];
+	char	*action;
+	char	*path;
+	char	*bucardo_version;	/* NULL when not recorded */
+	char	*tool_version;
+	char	*function;		/* NULL when not recorded */
+	char	 before[41];
+	char	 after[41];
+};
+
+/* Every recorded action, newest first, optionally only those for real_path. */
+int	store_history(struct store *s, const char *real_path,
+	    struct store_event **events, size_t *n, struct err *e);
+void	store_events_free(struct store_event *events, size_t n);
+
+#endif

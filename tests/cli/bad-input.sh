@@ -1,0 +1,3 @@
+. "$(dirname "$0")/lib.sh"
+fail "bad-input: not written yet"
+done_testing

@@ -1,0 +1,79 @@
+# tests/cli/lib.sh: TAP helpers for the CLI tests, sourced by each script.
+# Every script works under its own temporary directory ($T) and removes it.
+set -u
+
+: "${BUCARDO_AIVEN:?set BUCARDO_AIVEN to the built binary}"
+: "${FIXTURES:?set FIXTURES to the fixtures directory}"
+BA=$BUCARDO_AIVEN
+T=$(mktemp -d "${TMPDIR:-/tmp}/ba-test.XXXXXX")
+chmod 755 "$T"
+trap 'cleanup_hooks; rm -rf "$T"' EXIT
+_tap_n=0
+_tap_failed=0
+_cleanups=()
+
+# Register a command to run at exit (servers started, mounts made).
+at_exit() { _cleanups+=("$1"); }
+cleanup_hooks() {
+	local c
+	for c in "${_cleanups[@]+"${_cleanups[@]}"}"; do eval "$c" || true; done
+}
+
+pass() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1"; }
+fail() {
+	_tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	local line
+	for line in "$@"; do printf '#   %s\n' "$line"; done
+}
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP $2"; }
+
+# check NAME COMMAND...: a case passes when COMMAND succeeds.
+check() {
+	local name=$1; shift
+	if "$@" >"$T/.check.out" 2>&1; then pass "$name"
+	else fail "$name" "command: $*" "$(head -c 2000 "$T/.check.out")"; fi
+}
+
+# run_ba ARGS...: run the tool; sets $rc, $out (stdout), $errout (stderr).
+run_ba() {
+	"$BA" "$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	out=$(cat "$T/.out")
+	errout=$(cat "$T/.err")
+}
+
+# expect_rc WANT NAME: the last run_ba exited WANT.
+expect_rc() {
+	if [ "$rc" = "$1" ]; then pass "$2"
+	else fail "$2" "exit $rc, wanted $1" "stdout: $(head -c 1500 "$T/.out")" "stderr: $(head -c 1500 "$T/.err")"; fi
+}
+
+# same_file A B NAME: byte-identical.
+same_file() {
+	if cmp -s "$1" "$2"; then pass "$3"
+	else fail "$3" "$(diff -u "$1" "$2" | head -40)"; fi
+}
+
+# contains HAYSTACK NEEDLE NAME
+contains() {
+	case "$1" in
+	*"$2"*) pass "$3" ;;
+	*) fail "$3" "wanted: $2" "got: $(printf '%s' "$1" | head -c 1500)" ;;
+	esac
+}
+
+# A fresh sandbox root holding a copy of FIXTURE at usr/share/perl5/Bucardo.pm.
+# Prints the path of the copy.
+sandbox() {
+	local fixture=$1 root=${2:-$T/root}
+	mkdir -p "$root/usr/share/perl5"
+	cp "$fixture" "$root/usr/share/perl5/Bucardo.pm"
+	echo "$root/usr/share/perl5/Bucardo.pm"
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" = 0 ]
+}
