@@ -1,1 +1,479 @@
-/* locate.c: not written yet. */
+/* locate.c: subs, string literals and $VERSION in Perl source, by pattern and by lexing. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <ctype.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "locate.h"
+
+/*
+ * This is not a Perl parser, and does not need to be: Bucardo.pm is
+ * written in one house style. It knows enough of Perl's lexical structure
+ * (POD, comments, the quote forms, regex literals) to tell a statement
+ * from a comment or a POD example. Anything it cannot follow makes the
+ * file unsupported, never silently rewritten.
+ */
+
+/* Is offset at the start of a line? */
+static int
+at_line_start(const char *text, size_t offset)
+{
+	return offset == 0 || text[offset - 1] == '\n';
+}
+
+static size_t
+line_end(const struct perl_source *src, size_t offset)
+{
+	const char *nl = memchr(src->text + offset, '\n', src->len - offset);
+
+	return nl != NULL ? (size_t)(nl - src->text) + 1 : src->len;
+}
+
+/* A POD block starts with '=' and a letter at the start of a line. */
+static int
+pod_starts(const struct perl_source *src, size_t offset)
+{
+	return at_line_start(src->text, offset) && offset + 1 < src->len &&
+	    src->text[offset] == '=' && isalpha((unsigned char)src->text[offset + 1]);
+}
+
+/* Offset just past the POD block starting at offset (its =cut line included). */
+static size_t
+pod_skip(const struct perl_source *src, size_t offset)
+{
+	while (offset < src->len) {
+		size_t next = line_end(src, offset);
+
+		if (strncmp(src->text + offset, "=cut", 4) == 0 &&
+		    (offset + 4 == src->len || !isalnum((unsigned char)src->text[offset + 4])))
+			return next;
+		offset = next;
+	}
+	return src->len;
+}
+
+/* Is offset inside POD? Walks the lines from the start: called rarely. */
+static int
+in_pod(const struct perl_source *src, size_t offset)
+{
+	size_t p = 0;
+
+	while (p < src->len && p <= offset) {
+		if (pod_starts(src, p)) {
+			size_t end = pod_skip(src, p);
+
+			if (offset < end)
+				return 1;
+			p = end;
+		} else
+			p = line_end(src, p);
+	}
+	return 0;
+}
+
+/* The first match of pattern at or after start, not in POD; -1 when none. */
+static long
+find_line(const struct perl_source *src, const char *pattern, size_t start, size_t limit,
+    size_t *match_end)
+{
+	pcre2_code *code;
+	pcre2_match_data *md;
+	PCRE2_SIZE erroff, *ov;
+	int errcode, rc;
+	long found = -1;
+
+	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE,
+	    &errcode, &erroff, NULL);
+	if (code == NULL)
+		return -2;
+	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if ((md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL) {
+		pcre2_code_free(code);
+		return -2;
+	}
+	while (start < limit) {
+		rc = pcre2_match(code, (PCRE2_SPTR)src->text, limit, start, 0, md, NULL);
+		if (rc < 0) {
+			if (rc != PCRE2_ERROR_NOMATCH)
+				found = -2;
+			break;
+		}
+		ov = pcre2_get_ovector_pointer(md);
+		if (!in_pod(src, ov[0])) {
+			found = (long)ov[0];
+			if (match_end != NULL)
+				*match_end = ov[1];
+			break;
+		}
+		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(code);
+	return found;
+}
+
+void
+locate_source(struct perl_source *src, const char *text, size_t len)
+{
+	long end;
+
+	src->text = text;
+	src->len = len;
+	src->code_end = len;
+	end = find_line(src, "^__(?:END|DATA)__[ \\t\\r]*$", 0, len, NULL);
+	if (end >= 0)
+		src->code_end = (size_t)end;
+}
+
+unsigned
+locate_line(const struct perl_source *src, size_t offset)
+{
+	unsigned line = 1;
+	const char *p = src->text, *end = src->text + (offset < src->len ? offset : src->len);
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		line++;
+		p++;
+	}
+	return line;
+}
+
+int
+locate_sub(const struct perl_source *src, const char *name, struct span *body,
+    unsigned *count, struct err *e)
+{
+	char pattern[256];
+	size_t start = 0, after = 0;
+	long at, close, next;
+
+	*count = 0;
+	body->start = body->end = 0;
+	/* A definition, not a forward declaration (`sub NAME;`). */
+	snprintf(pattern, sizeof(pattern), "^sub[ \\t]+\\Q%s\\E\\b(?![ \\t]*;)", name);
+	while ((at = find_line(src, pattern, start, src->code_end, &after)) >= 0) {
+		if (++*count == 1)
+			body->start = (size_t)at;
+		start = after;
+	}
+	if (at == -2)
+		return err_set(e, NULL, "cannot search for sub %s", name);
+	if (*count == 0)
+		return 0;
+
+	/* House style: a sub ends with the first `}` at the start of a line. */
+	close = find_line(src, "^\\}", body->start, src->code_end, NULL);
+	next = find_line(src, "^sub[ \\t]+\\w", line_end(src, body->start), src->code_end, NULL);
+	if (close < 0 || (next >= 0 && next < close))
+		return err_set(e, NULL, "sub %s (line %u) is never closed: the file is cut off "
+		    "or not in Bucardo's layout", name, locate_line(src, body->start));
+	body->end = line_end(src, (size_t)close);
+	return 0;
+}
+
+/* Closing delimiter for an opening one (brackets pair, others close themselves). */
+static char
+closing_of(char open)
+{
+	switch (open) {
+	case '{': return '}';
+	case '(': return ')';
+	case '[': return ']';
+	case '<': return '>';
+	default: return open;
+	}
+}
+
+/*
+ * Offset of the delimiter closing a body that starts at p, opened by open;
+ * nested brackets of the same kind count, a backslash escapes. -1 if none
+ * before limit.
+ */
+static long
+find_close(const char *text, size_t p, size_t limit, char open)
+{
+	char close = closing_of(open);
+	int depth = 0;
+
+	for (; p < limit; p++) {
+		char c = text[p];
+
+		if (c == '\\') {
+			p++;
+			continue;
+		}
+		if (c == close && depth == 0)
+			return (long)p;
+		if (open != close) {
+			if (c == open)
+				depth++;
+			else if (c == close)
+				depth--;
+		}
+	}
+	return -1;
+}
+
+static int
+is_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* The last non-blank byte before p, or '\0'. */
+static char
+previous_nonblank(const char *text, size_t p, size_t floor)
+{
+	while (p > floor) {
+		p--;
+		if (!isspace((unsigned char)text[p]))
+			return text[p];
+	}
+	return '\0';
+}
+
+/*
+ * A word is a quote operator only where Perl would read it as one: not a
+ * variable name ($q), a method (->q), a hash key (q => or {q}), or a file
+ * test (-s); and followed by a delimiter it accepts.
+ */
+static int
+quote_operator(const char *text, size_t word, size_t after, size_t limit, size_t *delim)
+{
+	size_t p = after;
+	char before = word > 0 ? text[word - 1] : '\0';
+
+	if (before == '$' || before == '@' || before == '%' || before == '&' ||
+	    before == '*' || before == '-' || before == '>' || before == ':' || is_word(before))
+		return 0;
+	while (p < limit && (text[p] == ' ' || text[p] == '\t'))
+		p++;
+	if (p >= limit)
+		return 0;
+	if (text[p] == '#' && p > after)
+		return 0;	/* `q #`: with blanks before it, '#' starts a comment */
+	if (text[p] == '=' && p + 1 < limit && text[p + 1] == '>')
+		return 0;
+	if (is_word(text[p]) || isspace((unsigned char)text[p]) || text[p] == ',' ||
+	    text[p] == ';' || text[p] == ')' || text[p] == '}' || text[p] == ']' ||
+	    text[p] == '>' || text[p] == '=')
+		return 0;
+	*delim = p;
+	return 1;
+}
+
+/* Does a '/' at p start a regex literal rather than a division? */
+static int
+regex_slash(const char *text, size_t p, size_t floor)
+{
+	char prev = previous_nonblank(text, p, floor);
+
+	return prev == '\0' || strchr("(,=~!{;&|?:", prev) != NULL;
+}
+
+int
+locate_next_literal(const struct perl_source *src, size_t *cursor, size_t limit,
+    struct perl_literal *lit, struct err *e)
+{
+	const char *t = src->text;
+	size_t p = *cursor, floor = *cursor;
+	long close;
+
+	if (limit > src->code_end)
+		limit = src->code_end;
+	while (p < limit) {
+		char c = t[p];
+
+		if (pod_starts(src, p)) {
+			p = pod_skip(src, p);
+			continue;
+		}
+		if (c == '#') {
+			if (p > 0 && t[p - 1] == '$') {	/* $#array, $#{...} */
+				p++;
+				continue;
+			}
+			p = line_end(src, p);
+			continue;
+		}
+		if (c == '\\') {
+			p += 2;
+			continue;
+		}
+		if (c == '\'' || c == '"') {
+			if ((close = find_close(t, p + 1, limit, c)) < 0)
+				return err_set(e, NULL, "unterminated string starting at line %u",
+				    locate_line(src, p));
+			lit->kind = c == '\'' ? LITERAL_SINGLE : LITERAL_DOUBLE;
+			lit->start = p;
+			lit->body_start = p + 1;
+			lit->body_end = (size_t)close;
+			lit->open = lit->close = c;
+			*cursor = (size_t)close + 1;
+			return 1;
+		}
+		if (c == '/' && regex_slash(t, p, floor)) {
+			if ((close = find_close(t, p + 1, limit, '/')) < 0)
+				return err_set(e, NULL, "unterminated pattern starting at line %u",
+				    locate_line(src, p));
+			p = (size_t)close + 1;
+			continue;
+		}
+		if (is_word(c) && (p == 0 || !is_word(t[p - 1]))) {
+			size_t w = p, end = p, d;
+			int parts;
+
+			while (end < limit && is_word(t[end]))
+				end++;
+			p = end;
+			if (end - w == 1 && strchr("qmsy", t[w]) != NULL)
+				parts = t[w] == 's' || t[w] == 'y' ? 2 : 1;
+			else if (end - w == 2 && (memcmp(t + w, "qq", 2) == 0 ||
+			    memcmp(t + w, "qw", 2) == 0 || memcmp(t + w, "qr", 2) == 0))
+				parts = 1;
+			else if (end - w == 2 && memcmp(t + w, "tr", 2) == 0)
+				parts = 2;
+			else
+				continue;
+			if (!quote_operator(t, w, end, limit, &d))
+				continue;
+			if ((close = find_close(t, d + 1, limit, t[d])) < 0)
+				return err_set(e, NULL, "unterminated quote starting at line %u",
+				    locate_line(src, w));
+			if (t[w] == 'q' && (end - w == 1 || t[w + 1] == 'q')) {
+				lit->kind = end - w == 1 ? LITERAL_Q : LITERAL_QQ;
+				lit->start = w;
+				lit->body_start = d + 1;
+				lit->body_end = (size_t)close;
+				lit->open = t[d];
+				lit->close = closing_of(t[d]);
+				*cursor = (size_t)close + 1;
+				return 1;
+			}
+			p = (size_t)close + 1;
+			if (parts == 2) {
+				/* s{..}{..} takes a fresh delimiter; s/../../ reuses it. */
+				if (closing_of(t[d]) != t[d]) {
+					while (p < limit && isspace((unsigned char)t[p]))
+						p++;
+					if (p >= limit || (close = find_close(t, p + 1, limit, t[p])) < 0)
+						return err_set(e, NULL, "unterminated substitution at line %u",
+						    locate_line(src, w));
+				} else if ((close = find_close(t, p, limit, t[d])) < 0)
+					return err_set(e, NULL, "unterminated substitution at line %u",
+					    locate_line(src, w));
+				p = (size_t)close + 1;
+			}
+			continue;
+		}
+		p++;
+	}
+	*cursor = limit;
+	return 0;
+}
+
+int
+locate_literal_text(const struct perl_source *src, const struct perl_literal *lit,
+    struct buf *out)
+{
+	const char *t = src->text;
+	size_t p;
+	int interpolating = lit->kind == LITERAL_DOUBLE || lit->kind == LITERAL_QQ;
+
+	buf_reset(out);
+	for (p = lit->body_start; p < lit->body_end; p++) {
+		char c = t[p];
+
+		if (c == '\\' && p + 1 < lit->body_end) {
+			char n = t[p + 1];
+
+			if (n == '\\' || n == lit->open || n == lit->close) {
+				c = n;
+				p++;
+			} else if (interpolating) {
+				p++;
+				switch (n) {
+				case 'n': c = '\n'; break;
+				case 't': c = '\t'; break;
+				case 'r': c = '\r'; break;
+				default: c = n; break;
+				}
+			}
+		}
+		if (buf_append(out, &c, 1) == -1)
+			return -1;
+	}
+	if (out->data == NULL && buf_append(out, "", 0) == -1)
+		return -1;
+	return 0;
+}
+
+/* Do the brackets of this pair balance in s? Then a q() body needs no escapes. */
+static int
+balanced(const char *s, char open, char close)
+{
+	int depth = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == open)
+			depth++;
+		else if (*s == close && --depth < 0)
+			return 0;
+	}
+	return depth == 0;
+}
+
+int
+locate_literal_quote(const struct perl_literal *lit, const char *sql, struct buf *out)
+{
+	int interpolating = lit->kind == LITERAL_DOUBLE || lit->kind == LITERAL_QQ;
+	int escape_delims = lit->open == lit->close || !balanced(sql, lit->open, lit->close);
+	const char *s;
+
+	buf_reset(out);
+	for (s = sql; *s != '\0'; s++) {
+		int esc = *s == '\\' ||
+		    (escape_delims && (*s == lit->open || *s == lit->close)) ||
+		    (interpolating && (*s == '$' || *s == '@'));
+
+		if ((esc && buf_append(out, "\\", 1) == -1) || buf_append(out, s, 1) == -1)
+			return -1;
+	}
+	if (out->data == NULL && buf_append(out, "", 0) == -1)
+		return -1;
+	return 0;
+}
+
+char *
+locate_version(const struct perl_source *src)
+{
+	pcre2_code *code;
+	pcre2_match_data *md;
+	PCRE2_SIZE erroff, *ov;
+	int errcode;
+	char *version = NULL;
+	size_t start = 0;
+
+	code = pcre2_compile((PCRE2_SPTR)
+	    "^[ \\t]*our[ \\t]+\\$VERSION[ \\t]*=[ \\t]*['\"]([^'\"\\n]{1,64})['\"]",
+	    PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE, &errcode, &erroff, NULL);
+	if (code == NULL)
+		return NULL;
+	if ((md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL) {
+		pcre2_code_free(code);
+		return NULL;
+	}
+	while (pcre2_match(code, (PCRE2_SPTR)src->text, src->code_end, start, 0, md, NULL) > 0) {
+		ov = pcre2_get_ovector_pointer(md);
+		if (!in_pod(src, ov[0])) {
+			version = strndup(src->text + ov[2], ov[3] - ov[2]);
+			break;
+		}
+		start = ov[1];
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(code);
+	return version;
+}

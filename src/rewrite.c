@@ -1,1 +1,483 @@
-/* rewrite.c: not written yet. */
+/* rewrite.c: a module's state against the rules, the rewrite itself, and its structural check. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <ctype.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rewrite.h"
+
+const char *
+rewrite_state_name(enum module_state state)
+{
+	switch (state) {
+	case MODULE_PRISTINE: return "pristine";
+	case MODULE_PATCHED: return "patched";
+	case MODULE_PARTIAL: return "partial";
+	case MODULE_UNSUPPORTED: break;
+	}
+	return "unsupported";
+}
+
+static int __attribute__((format(printf, 2, 3)))
+unsupported(struct analysis *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	a->state = MODULE_UNSUPPORTED;
+	va_start(ap, fmt);
+	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Compare dotted release numbers: <0, 0, >0 as a is older, equal, newer. */
+static int
+version_cmp(const char *a, const char *b)
+{
+	while (*a != '\0' || *b != '\0') {
+		char *ea, *eb;
+		unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (ea == a || eb == b)
+			return 0;	/* not numeric past here: treat as equal */
+		a = *ea == '.' ? ea + 1 : ea;
+		b = *eb == '.' ? eb + 1 : eb;
+		if (*ea != '.' && *eb != '.')
+			break;
+	}
+	return 0;
+}
+
+/*
+ * SQL as compared for "already rewritten": blanks folded, case folded,
+ * a trailing semicolon dropped. The migration guide's hand edit and ours
+ * then compare equal whatever the spacing.
+ */
+static char *
+sql_normal(const char *sql)
+{
+	char *out = malloc(strlen(sql) + 1), *o = out;
+	const char *s = sql;
+
+	if (out == NULL)
+		return NULL;
+	while (*s != '\0') {
+		if (isspace((unsigned char)*s)) {
+			while (isspace((unsigned char)*s))
+				s++;
+			if (o != out && *s != '\0' && *s != '(' && *s != ')' && *s != ';' &&
+			    o[-1] != '(')
+				*o++ = ' ';
+			continue;
+		}
+		*o++ = (char)tolower((unsigned char)*s++);
+	}
+	while (o > out && (o[-1] == ';' || o[-1] == ' '))
+		o--;
+	*o = '\0';
+	return out;
+}
+
+/* The rule's SQL for function: {function} replaced (caller frees). */
+static char *
+expand(const char *template, const char *function)
+{
+	const char *at = strstr(template, "{function}");
+	size_t pre, fl = strlen(function), post;
+	char *out;
+
+	if (at == NULL)
+		return strdup(template);
+	pre = (size_t)(at - template);
+	post = strlen(at + 10);
+	if ((out = malloc(pre + fl + post + 1)) == NULL)
+		return NULL;
+	memcpy(out, template, pre);
+	memcpy(out + pre, function, fl);
+	memcpy(out + pre + fl, at + 10, post + 1);
+	return out;
+}
+
+/*
+ * If sql is the rule's template around some other function name, return
+ * that name (caller frees): the file was patched for another service.
+ */
+static char *
+other_function(const char *template, const char *sql)
+{
+	char *tn = sql_normal(template), *sn = sql_normal(sql), *name = NULL, *at;
+	size_t pre, post, sl;
+
+	if (tn == NULL || sn == NULL || (at = strstr(tn, "{function}")) == NULL)
+		goto done;
+	pre = (size_t)(at - tn);
+	post = strlen(at + 10);
+	sl = strlen(sn);
+	if (sl > pre + post && strncmp(sn, tn, pre) == 0 &&
+	    strcmp(sn + sl - post, at + 10) == 0)
+		name = strndup(sn + pre, sl - pre - post);
+done:
+	free(tn);
+	free(sn);
+	return name;
+}
+
+static pcre2_code *
+compile(const char *pattern)
+{
+	PCRE2_SIZE erroff;
+	int errcode;
+	pcre2_code *code;
+
+	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
+	    &erroff, NULL);
+	if (code != NULL)
+		pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	return code;
+}
+
+static int
+matches(pcre2_code *code, pcre2_match_data *md, const struct buf *text)
+{
+	return pcre2_match(code, (PCRE2_SPTR)text->data, text->len, 0, 0, md, NULL) >= 0;
+}
+
+static int
+add_site(struct analysis *a, const struct rule *r, const struct perl_literal *lit,
+    unsigned line, int patched)
+{
+	struct site *s = reallocarray(a->sites, a->nsites + 1, sizeof(*s));
+
+	if (s == NULL)
+		return -1;
+	a->sites = s;
+	s = &a->sites[a->nsites++];
+	s->rule = r;
+	s->lit = *lit;
+	s->line = line;
+	s->patched = patched;
+	return 0;
+}
+
+/*
+ * Judge the statements of one rule's sub. Leaves a->state unsupported with a
+ * reason when the sub does not hold exactly one statement we know.
+ */
+static int
+judge_rule(struct analysis *a, const struct perl_source *src, const struct layout *l,
+    const struct rule *r, const struct span *body, const char *function, struct err *e)
+{
+	pcre2_code *statement = NULL, *mentions = NULL;
+	pcre2_match_data *md = NULL;
+	struct perl_literal lit;
+	struct buf text = BUF_INIT;
+	struct err lexerr = ERR_INIT;
+	size_t cursor = body->start, before = a->nsites;
+	char *want = NULL, *want_normal = NULL, *have_normal = NULL, *other = NULL;
+	int rc = -1, found;
+
+	statement = compile(r->statement);
+	mentions = compile(l->mentions);
+	want = expand(r->becomes, function);
+	want_normal = want ? sql_normal(want) : NULL;
+	if (statement == NULL || mentions == NULL || want_normal == NULL ||
+	    (md = pcre2_match_data_create(16, NULL)) == NULL) {
+		err_set(e, l->origin, "cannot prepare the patterns of sub %s", r->sub);
+		goto cleanup;
+	}
+	while ((found = locate_next_literal(src, &cursor, body->end, &lit, &lexerr)) == 1) {
+		unsigned line = locate_line(src, lit.start);
+
+		if (locate_literal_text(src, &lit, &text) == -1) {
+			err_sys(e, NULL, "cannot decode a string");
+			goto cleanup;
+		}
+		if (matches(statement, md, &text)) {
+			if (add_site(a, r, &lit, line, 0) == -1)
+				goto fail_memory;
+			continue;
+		}
+		if (!matches(mentions, md, &text))
+			continue;
+		free(have_normal);
+		if ((have_normal = sql_normal(text.data)) == NULL)
+			goto fail_memory;
+		if (strcmp(have_normal, want_normal) == 0) {
+			if (add_site(a, r, &lit, line, 1) == -1)
+				goto fail_memory;
+			continue;
+		}
+		if ((other = other_function(r->becomes, text.data)) != NULL) {
+			unsupported(a, "sub %s (line %u) already calls %s instead of %s; "
+			    "run revert first, or pass --function %s",
+			    r->sub, line, other, function, other);
+			rc = 0;
+			goto cleanup;
+		}
+		unsupported(a, "sub %s (line %u) holds an unexpected session_replication_role "
+		    "statement: %.120s", r->sub, line, text.data);
+		rc = 0;
+		goto cleanup;
+	}
+	if (found == -1) {
+		unsupported(a, "sub %s: %s; not Bucardo's layout", r->sub, lexerr.msg);
+		rc = 0;
+		goto cleanup;
+	}
+	if (a->nsites == before)
+		unsupported(a, "sub %s (line %u) holds no \"%s\" statement; expected exactly one",
+		    r->sub, locate_line(src, body->start), r->expect);
+	else if (a->nsites - before > 1)
+		unsupported(a, "sub %s holds %zu session_replication_role statements "
+		    "(lines %u and %u); expected exactly one, and will not guess",
+		    r->sub, a->nsites - before, a->sites[before].line, a->sites[before + 1].line);
+	rc = 0;
+	goto cleanup;
+fail_memory:
+	err_sys(e, NULL, "out of memory");
+cleanup:
+	free(other);
+	free(have_normal);
+	free(want_normal);
+	free(want);
+	buf_release(&text);
+	pcre2_match_data_free(md);
+	pcre2_code_free(mentions);
+	pcre2_code_free(statement);
+	return rc;
+}
+
+/* The oldest release any layout covers, for the "too old" message. */
+static const char *
+oldest_supported(const struct ruleset *rs)
+{
+	const char *oldest = NULL;
+	size_t i;
+
+	for (i = 0; i < rs->nlayouts; i++)
+		if (oldest == NULL || version_cmp(rs->layouts[i].since, oldest) < 0)
+			oldest = rs->layouts[i].since;
+	return oldest;
+}
+
+static void
+describe_layouts(const struct ruleset *rs, char *out, size_t size)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < rs->nlayouts && n < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "; or " : "",
+		    rs->layouts[i].describe ? rs->layouts[i].describe : rs->layouts[i].name);
+}
+
+int
+rewrite_analyze(struct analysis *a, const struct ruleset *rs, const char *function,
+    const char *text, size_t len, struct err *e)
+{
+	struct perl_source src;
+	const char *oldest;
+	char layouts[300];
+	size_t i, j, patched = 0;
+
+	analysis_release(a);
+	a->state = MODULE_UNSUPPORTED;
+	if (len == 0)
+		return unsupported(a, "the file is empty; not a Bucardo.pm");
+	if (memchr(text, '\0', len) != NULL)
+		return unsupported(a, "the file holds NUL bytes; not a Perl module");
+	locate_source(&src, text, len);
+	a->version = locate_version(&src);
+	oldest = oldest_supported(rs);
+	if (a->version != NULL && oldest != NULL && version_cmp(a->version, oldest) < 0)
+		return unsupported(a, "Bucardo %s is older than %s, the oldest release "
+		    "patches/ knows; its layout is not supported", a->version, oldest);
+
+	for (i = 0; i < rs->nlayouts; i++) {
+		const struct layout *l = &rs->layouts[i];
+		struct span *bodies;
+		size_t present = 0;
+
+		if ((bodies = calloc(l->nrules, sizeof(*bodies))) == NULL)
+			return err_sys(e, NULL, "out of memory");
+		for (j = 0; j < l->nrules; j++) {
+			unsigned count;
+			struct err lexerr = ERR_INIT;
+
+			if (locate_sub(&src, l->rules[j].sub, &bodies[j], &count, &lexerr) == -1) {
+				free(bodies);
+				return unsupported(a, "%s", lexerr.msg);
+			}
+			if (count > 1) {
+				free(bodies);
+				return unsupported(a, "sub %s is defined %u times; expected once",
+				    l->rules[j].sub, count);
+			}
+			present += count;
+		}
+		if (present < l->nrules) {
+			free(bodies);
+			continue;
+		}
+		a->layout = l;
+		for (j = 0; j < l->nrules && a->reason[0] == '\0'; j++)
+			if (judge_rule(a, &src, l, &l->rules[j], &bodies[j], function, e) == -1) {
+				free(bodies);
+				return -1;
+			}
+		free(bodies);
+		if (a->reason[0] != '\0') {
+			a->layout = NULL;
+			return 0;
+		}
+		for (j = 0; j < a->nsites; j++)
+			patched += a->sites[j].patched != 0;
+		a->state = patched == 0 ? MODULE_PRISTINE :
+		    patched == a->nsites ? MODULE_PATCHED : MODULE_PARTIAL;
+		return 0;
+	}
+	describe_layouts(rs, layouts, sizeof(layouts));
+	if (a->version == NULL)
+		return unsupported(a, "no Bucardo version line and no known layout; "
+		    "not a Bucardo.pm? (looked for: %s)", layouts);
+	return unsupported(a, "Bucardo %s has none of the known layouts (%s)",
+	    a->version, layouts);
+}
+
+static int
+site_cmp(const void *x, const void *y)
+{
+	const struct site *a = x, *b = y;
+
+	return a->lit.start < b->lit.start ? -1 : a->lit.start > b->lit.start;
+}
+
+int
+rewrite_apply(struct buf *out, const struct analysis *a, const char *function,
+    const char *text, size_t len, struct err *e)
+{
+	struct site *sites;
+	struct buf quoted = BUF_INIT;
+	size_t i, at = 0;
+	int rc = -1;
+
+	if (a->state == MODULE_UNSUPPORTED)
+		return err_set(e, NULL, "cannot rewrite an unsupported file: %s", a->reason);
+	if ((sites = calloc(a->nsites ? a->nsites : 1, sizeof(*sites))) == NULL)
+		return err_sys(e, NULL, "out of memory");
+	memcpy(sites, a->sites, a->nsites * sizeof(*sites));
+	qsort(sites, a->nsites, sizeof(*sites), site_cmp);
+	buf_reset(out);
+	for (i = 0; i < a->nsites; i++) {
+		const struct site *s = &sites[i];
+		char *sql;
+
+		if (s->patched)
+			continue;
+		if ((sql = expand(s->rule->becomes, function)) == NULL ||
+		    locate_literal_quote(&s->lit, sql, &quoted) == -1) {
+			free(sql);
+			err_sys(e, NULL, "out of memory");
+			goto cleanup;
+		}
+		free(sql);
+		if (buf_append(out, text + at, s->lit.body_start - at) == -1 ||
+		    buf_append(out, quoted.data, quoted.len) == -1) {
+			err_sys(e, NULL, "out of memory");
+			goto cleanup;
+		}
+		at = s->lit.body_end;
+	}
+	if (buf_append(out, text + at, len - at) == -1) {
+		err_sys(e, NULL, "out of memory");
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	buf_release(&quoted);
+	free(sites);
+	return rc;
+}
+
+int
+rewrite_verify(const struct ruleset *rs, const char *function, const char *path,
+    const struct analysis *before, const char *old, size_t old_len,
+    const char *new, size_t new_len, struct err *e)
+{
+	struct analysis after = ANALYSIS_INIT;
+	struct site *os = NULL, *ns = NULL;
+	size_t i, oat = 0, nat = 0;
+	int rc = -1;
+
+	if (rewrite_analyze(&after, rs, function, new, new_len, e) == -1)
+		return -1;
+	if (after.state != MODULE_PATCHED) {
+		err_set(e, path, "internal check failed: the rewritten file is %s, not patched (%s); "
+		    "nothing written, please report this", rewrite_state_name(after.state),
+		    after.reason);
+		goto cleanup;
+	}
+	if (after.layout != before->layout || after.nsites != before->nsites) {
+		err_set(e, path, "internal check failed: the rewrite changed the file's layout; "
+		    "nothing written, please report this");
+		goto cleanup;
+	}
+	os = calloc(before->nsites + 1, sizeof(*os));
+	ns = calloc(after.nsites + 1, sizeof(*ns));
+	if (os == NULL || ns == NULL) {
+		err_sys(e, path, "out of memory");
+		goto cleanup;
+	}
+	memcpy(os, before->sites, before->nsites * sizeof(*os));
+	memcpy(ns, after.sites, after.nsites * sizeof(*ns));
+	qsort(os, before->nsites, sizeof(*os), site_cmp);
+	qsort(ns, after.nsites, sizeof(*ns), site_cmp);
+	/* Everything outside the statements' quotes must be byte-identical. */
+	for (i = 0; i <= before->nsites; i++) {
+		size_t oend = i < before->nsites ? os[i].lit.body_start : old_len;
+		size_t nend = i < after.nsites ? ns[i].lit.body_start : new_len;
+
+		if (oend - oat != nend - nat || memcmp(old + oat, new + nat, oend - oat) != 0) {
+			err_set(e, path, "internal check failed: bytes outside the statements "
+			    "changed; nothing written, please report this");
+			goto cleanup;
+		}
+		if (i < before->nsites) {
+			if (os[i].patched && (os[i].lit.body_end - os[i].lit.body_start !=
+			    ns[i].lit.body_end - ns[i].lit.body_start ||
+			    memcmp(old + os[i].lit.body_start, new + ns[i].lit.body_start,
+			    os[i].lit.body_end - os[i].lit.body_start) != 0)) {
+				err_set(e, path, "internal check failed: a statement already "
+				    "rewritten was changed; nothing written, please report this");
+				goto cleanup;
+			}
+			oat = os[i].lit.body_end;
+			nat = ns[i].lit.body_end;
+		}
+	}
+	rc = 0;
+cleanup:
+	free(os);
+	free(ns);
+	analysis_release(&after);
+	return rc;
+}
+
+void
+analysis_release(struct analysis *a)
+{
+	free(a->version);
+	free(a->sites);
+	a->version = NULL;
+	a->sites = NULL;
+	a->nsites = 0;
+	a->layout = NULL;
+	a->reason[0] = '\0';
+	a->state = MODULE_UNSUPPORTED;
+}

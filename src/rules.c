@@ -1,1 +1,334 @@
-/* rules.c: not written yet. */
+/* rules.c: reading the rewrite rules of patches/ (built in, or from a directory). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "rules.h"
+#include "rules_builtin.h"
+
+/* A rules file larger than this is not a rules file. */
+#define RULES_FILE_LIMIT	(256u * 1024)
+
+static int
+rules_set(char **field, const char *value, size_t len, const char *where,
+    const char *key, struct err *e)
+{
+	if (*field != NULL)
+		return err_set(e, where, "'%s' given twice; each may appear once per %s",
+		    key, strcmp(key, "sub") == 0 ? "layout" : "block");
+	if ((*field = strndup(value, len)) == NULL)
+		return err_sys(e, where, "cannot store '%s'", key);
+	return 0;
+}
+
+/* Refuse a pattern PCRE2 cannot compile now, rather than when a file is judged. */
+static int
+rules_check_regex(const char *pattern, const char *where, struct err *e)
+{
+	pcre2_code *code;
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE offset;
+	int errcode;
+
+	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0,
+	    &errcode, &offset, NULL);
+	if (code == NULL) {
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		return err_set(e, where, "bad pattern at offset %zu: %s", (size_t)offset,
+		    (const char *)msg);
+	}
+	pcre2_code_free(code);
+	return 0;
+}
+
+static int
+rules_check_layout(const struct layout *l, struct err *e)
+{
+	size_t i;
+	char where[256];
+
+	if (l->since == NULL || l->mentions == NULL || l->nrules == 0)
+		return err_set(e, l->origin, "layout '%s' needs 'since', 'mentions' and at least one 'sub'",
+		    l->name);
+	if (rules_check_regex(l->mentions, l->origin, e) == -1)
+		return -1;
+	for (i = 0; i < l->nrules; i++) {
+		const struct rule *r = &l->rules[i];
+
+		snprintf(where, sizeof(where), "%s (sub %s)", l->origin, r->sub);
+		if (r->statement == NULL || r->becomes == NULL || r->expect == NULL)
+			return err_set(e, where, "each 'sub' needs 'statement', 'expect' and 'becomes'");
+		if (strstr(r->becomes, "{function}") == NULL)
+			return err_set(e, where, "'becomes' must contain {function}");
+		if (rules_check_regex(r->statement, where, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static struct layout *
+rules_new_layout(struct ruleset *rs, const char *name, size_t len, const char *where,
+    struct err *e)
+{
+	struct layout *l;
+
+	l = reallocarray(rs->layouts, rs->nlayouts + 1, sizeof(*l));
+	if (l == NULL) {
+		err_sys(e, where, "cannot add a layout");
+		return NULL;
+	}
+	rs->layouts = l;
+	l = &rs->layouts[rs->nlayouts];
+	memset(l, 0, sizeof(*l));
+	rs->nlayouts++;
+	if ((l->name = strndup(name, len)) == NULL ||
+	    (l->origin = strdup(where)) == NULL) {
+		err_sys(e, where, "cannot add a layout");
+		return NULL;
+	}
+	return l;
+}
+
+static struct rule *
+rules_new_rule(struct layout *l, const char *sub, size_t len, const char *where,
+    struct err *e)
+{
+	struct rule *r;
+
+	r = reallocarray(l->rules, l->nrules + 1, sizeof(*r));
+	if (r == NULL) {
+		err_sys(e, where, "cannot add a rule");
+		return NULL;
+	}
+	l->rules = r;
+	r = &l->rules[l->nrules++];
+	memset(r, 0, sizeof(*r));
+	if ((r->sub = strndup(sub, len)) == NULL) {
+		err_sys(e, where, "cannot add a rule");
+		return NULL;
+	}
+	return r;
+}
+
+int
+rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
+    struct err *e)
+{
+	struct layout *layout = NULL;
+	struct rule *rule = NULL;
+	size_t first = rs->nlayouts, pos = 0, i;
+	unsigned lineno = 0;
+	char where[256];
+
+	while (pos < len) {
+		const char *line = text + pos, *nl, *key, *value, *end;
+		size_t keylen, valuelen;
+
+		nl = memchr(line, '\n', len - pos);
+		end = nl != NULL ? nl : text + len;
+		pos = (size_t)(end - text) + (nl != NULL);
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", name, lineno);
+
+		while (end > line && isspace((unsigned char)end[-1]))
+			end--;
+		key = line;
+		while (key < end && isspace((unsigned char)*key))
+			key++;
+		if (key == end || *key == '#')
+			continue;
+		value = key;
+		while (value < end && !isspace((unsigned char)*value))
+			value++;
+		keylen = (size_t)(value - key);
+		while (value < end && isspace((unsigned char)*value))
+			value++;
+		valuelen = (size_t)(end - value);
+		if (valuelen == 0)
+			return err_set(e, where, "'%.*s' has no value", (int)keylen, key);
+
+#define KEY(k) (keylen == strlen(k) && memcmp(key, k, keylen) == 0)
+		if (KEY("layout")) {
+			if ((layout = rules_new_layout(rs, value, valuelen, where, e)) == NULL)
+				return -1;
+			rule = NULL;
+			continue;
+		}
+		if (layout == NULL)
+			return err_set(e, where, "'%.*s' before any 'layout' line", (int)keylen, key);
+		if (KEY("describe")) {
+			if (rules_set(&layout->describe, value, valuelen, where, "describe", e) == -1)
+				return -1;
+		} else if (KEY("since")) {
+			if (rules_set(&layout->since, value, valuelen, where, "since", e) == -1)
+				return -1;
+		} else if (KEY("mentions")) {
+			if (rules_set(&layout->mentions, value, valuelen, where, "mentions", e) == -1)
+				return -1;
+		} else if (KEY("sub")) {
+			if ((rule = rules_new_rule(layout, value, valuelen, where, e)) == NULL)
+				return -1;
+		} else if (rule == NULL && (KEY("statement") || KEY("expect") || KEY("becomes"))) {
+			return err_set(e, where, "'%.*s' before any 'sub' line", (int)keylen, key);
+		} else if (KEY("statement")) {
+			if (rules_set(&rule->statement, value, valuelen, where, "statement", e) == -1)
+				return -1;
+		} else if (KEY("expect")) {
+			if (rules_set(&rule->expect, value, valuelen, where, "expect", e) == -1)
+				return -1;
+		} else if (KEY("becomes")) {
+			if (rules_set(&rule->becomes, value, valuelen, where, "becomes", e) == -1)
+				return -1;
+		} else {
+			return err_set(e, where, "unknown key '%.*s' (known: layout, describe, since, "
+			    "mentions, sub, statement, expect, becomes)", (int)keylen, key);
+		}
+#undef KEY
+	}
+	if (rs->nlayouts == first)
+		return err_set(e, name, "no 'layout' in this rules file");
+	for (i = first; i < rs->nlayouts; i++)
+		if (rules_check_layout(&rs->layouts[i], e) == -1)
+			return -1;
+	return 0;
+}
+
+int
+rules_load_builtin(struct ruleset *rs, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < rules_builtin_count; i++)
+		if (rules_parse(rs, rules_builtin[i].name, rules_builtin[i].text,
+		    rules_builtin[i].len, e) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+rules_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+rules_load_file(struct ruleset *rs, const char *path, struct err *e)
+{
+	struct buf text = BUF_INIT;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return err_sys(e, path, "cannot open rules file");
+	if (buf_read_fd(&text, fd, RULES_FILE_LIMIT) == -1)
+		err_sys(e, path, "cannot read rules file");
+	else
+		rc = rules_parse(rs, path, text.data ? text.data : "", text.len, e);
+	close(fd);
+	buf_release(&text);
+	return rc;
+}
+
+int
+rules_load_dir(struct ruleset *rs, const char *dir, struct err *e)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL, path[4096];
+	size_t n = 0, i;
+	int rc = -1;
+
+	if ((d = opendir(dir)) == NULL)
+		return err_sys(e, dir, "cannot read rules directory");
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		char **p;
+
+		if (l < 7 || strcmp(de->d_name + l - 6, ".rules") != 0 || de->d_name[0] == '.')
+			continue;
+		if ((p = reallocarray(names, n + 1, sizeof(*names))) == NULL ||
+		    (p[n] = strdup(de->d_name)) == NULL) {
+			if (p != NULL)
+				names = p;
+			err_sys(e, dir, "cannot list rules directory");
+			goto cleanup;
+		}
+		names = p;
+		n++;
+	}
+	if (n == 0) {
+		err_set(e, dir, "no *.rules files here; give the patches/ directory of bucardo-aiven's source");
+		goto cleanup;
+	}
+	qsort(names, n, sizeof(*names), rules_name_cmp);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (rules_load_file(rs, path, e) == -1)
+			goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+void
+rules_release(struct ruleset *rs)
+{
+	size_t i, j;
+
+	for (i = 0; i < rs->nlayouts; i++) {
+		struct layout *l = &rs->layouts[i];
+
+		for (j = 0; j < l->nrules; j++) {
+			free(l->rules[j].sub);
+			free(l->rules[j].statement);
+			free(l->rules[j].expect);
+			free(l->rules[j].becomes);
+		}
+		free(l->rules);
+		free(l->name);
+		free(l->describe);
+		free(l->since);
+		free(l->mentions);
+		free(l->origin);
+	}
+	free(rs->layouts);
+	rs->layouts = NULL;
+	rs->nlayouts = 0;
+}
+
+int
+rules_function_ok(const char *name)
+{
+	const char *p = name;
+	int parts = 0;
+
+	/*
+	 * An identifier, optionally schema-qualified: nothing that would need
+	 * quoting in SQL or escaping in any of Perl's quote forms.
+	 */
+	for (;;) {
+		if (!(isalpha((unsigned char)*p) || *p == '_'))
+			return 0;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		parts++;
+		if (*p == '\0')
+			return p - name <= 127;
+		if (*p != '.' || parts == 2)
+			return 0;
+		p++;
+	}
+}

@@ -16,6 +16,7 @@
  *   sub NAME           starts a rule: the statement lives in `sub NAME`
  *   statement REGEX    the SQL as Bucardo ships it (PCRE2, matched against
  *                      the literal's decoded text)
+ *   expect TEXT        the statement in words, for messages
  *   becomes TEMPLATE   the SQL it is rewritten to; {function} stands for the
  *                      --function name
  * Layouts are tried in order; the first whose subs are all present applies.
@@ -24,6 +25,7 @@
 struct rule {
 	char	*sub;
 	char	*statement;
+	char	*expect;
 	char	*becomes;
 };
 
