@@ -1,0 +1,146 @@
+/* test-fixtures.c: every fixture judged and rewritten exactly as its hand-made expected file says. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rewrite.h"
+#include "tap.h"
+
+#define FN "aiven_extras.session_replication_role"
+
+static char *
+slurp(const char *dir, const char *name, size_t *len)
+{
+	char path[1024];
+	FILE *f;
+	char *data;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	data = malloc((size_t)n + 1);
+	if (data == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(data);
+		return NULL;
+	}
+	data[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return data;
+}
+
+struct good {
+	const char	*name;
+	const char	*state;
+	const char	*layout;
+	size_t		 sites;
+};
+
+struct bad {
+	const char	*name;
+	const char	*reason;	/* a phrase the refusal must contain */
+};
+
+int
+main(void)
+{
+	static const struct good good[] = {
+		{ "bucardo-5.6.pm", "pristine", "5.4", 2 },
+		{ "bucardo-5.4.pm", "pristine", "5.4", 2 },
+		{ "bucardo-5.3.pm", "pristine", "5.0", 1 },
+		{ "bucardo-5.1.pm", "pristine", "5.0", 1 },
+		{ "bucardo-5.0.pm", "pristine", "5.0", 1 },
+		{ "variants-quoting.pm", "pristine", "5.4", 2 },
+		{ "variants-paren.pm", "pristine", "5.4", 2 },
+		{ "variants-origin.pm", "pristine", "5.4", 2 },
+		{ "crlf.pm", "pristine", "5.4", 2 },
+		{ "bom.pm", "pristine", "5.4", 2 },
+		{ "patched-5.6.pm", "patched", "5.4", 2 },
+		{ "partial-5.6.pm", "partial", "5.4", 2 },
+		{ "tabs.pm", "pristine", "5.4", 2 },
+	};
+	static const struct bad bad[] = {
+		{ "empty.pm", "empty" },
+		{ "garbage.bin", "NUL" },
+		{ "truncated-in-disable.pm", "never closed" },
+		{ "missing-disable-statement.pm", "sub disable_triggers" },
+		{ "missing-enable-statement.pm", "sub enable_triggers" },
+		{ "twice-disable.pm", "expected exactly one" },
+		{ "twice-enable.pm", "expected exactly one" },
+		{ "only-in-pod.pm", "holds no" },
+		{ "only-in-comments.pm", "holds no" },
+		{ "unknown-function.pm", "other_ext.session_replication_role" },
+		{ "bucardo-4.pm", "4.5.0" },
+		{ "no-subs-5.6.pm", "none of the known layouts" },
+		{ "duplicate-sub.pm", "defined 2 times" },
+	};
+	const char *dir = getenv("FIXTURES");
+	char expected_dir[1024];
+	struct ruleset rs = RULESET_INIT;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	if (dir == NULL) {
+		printf("Bail out! FIXTURES is not set\n");
+		return 1;
+	}
+	snprintf(expected_dir, sizeof(expected_dir), "%s/expected", dir);
+	if (rules_load_builtin(&rs, &e) == -1) {
+		printf("Bail out! %s\n", e.msg);
+		return 1;
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct analysis a = ANALYSIS_INIT, again = ANALYSIS_INIT;
+		struct buf out = BUF_INIT;
+		size_t len, want_len;
+		char *text = slurp(dir, good[i].name, &len);
+		char *want = slurp(expected_dir, good[i].name, &want_len);
+
+		if (text == NULL || want == NULL) {
+			ok(0, "%s: fixture and expected file readable", good[i].name);
+			continue;
+		}
+		rewrite_analyze(&a, &rs, FN, text, len, &e);
+		is_str(rewrite_state_name(a.state), good[i].state, "%s: %s", good[i].name, good[i].state);
+		ok(a.layout != NULL && strcmp(a.layout->name, good[i].layout) == 0 &&
+		    a.nsites == good[i].sites, "%s: layout %s, %zu statements (%s)", good[i].name,
+		    good[i].layout, good[i].sites, a.reason);
+		if (a.state != MODULE_UNSUPPORTED &&
+		    rewrite_apply(&out, &a, FN, text, len, &e) == 0) {
+			ok(out.len == want_len && memcmp(out.data, want, want_len) == 0,
+			    "%s: result byte-identical to expected/%s", good[i].name, good[i].name);
+			ok(rewrite_verify(&rs, FN, good[i].name, &a, text, len, out.data, out.len, &e) == 0,
+			    "%s: structural check passes (%s)", good[i].name, e.msg);
+			rewrite_analyze(&again, &rs, FN, out.data, out.len, &e);
+			ok(again.state == MODULE_PATCHED, "%s: result judged patched", good[i].name);
+		} else
+			ok(0, "%s: rewrite succeeds (%s)", good[i].name, e.msg);
+		analysis_release(&a);
+		analysis_release(&again);
+		buf_release(&out);
+		free(text);
+		free(want);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct analysis a = ANALYSIS_INIT;
+		size_t len;
+		char *text = slurp(dir, bad[i].name, &len);
+
+		if (text == NULL) {
+			ok(0, "%s: fixture readable", bad[i].name);
+			continue;
+		}
+		ok(rewrite_analyze(&a, &rs, FN, text, len, &e) == 0 &&
+		    a.state == MODULE_UNSUPPORTED && strstr(a.reason, bad[i].reason) != NULL,
+		    "%s: refused, saying '%s' (%s)", bad[i].name, bad[i].reason, a.reason);
+		analysis_release(&a);
+		free(text);
+	}
+	rules_release(&rs);
+	return tap_done();
+}
