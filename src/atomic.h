@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
-#include "err.h"
+#include "errmsg.h"
 
 /* Larger than any real Bucardo.pm (5.6.0 is 390 KiB) by a wide margin. */
 #define ATOMIC_SIZE_LIMIT	(8u * 1024 * 1024)
@@ -23,31 +23,37 @@ struct target {
 /*
  * Resolve path (following symlinks, so the link itself is kept), open the
  * real file without following links, refuse anything but a regular file or a
- * file over ATOMIC_SIZE_LIMIT, and read it whole.
+ * file over ATOMIC_SIZE_LIMIT, and read it whole. On failure t is left as
+ * TARGET_INIT; atomic_release may be called either way, and twice.
  */
 int	atomic_open(struct target *t, const char *path, struct err *e);
 void	atomic_release(struct target *t);
 
 struct staged {
 	char	*tmp;	/* temporary file beside t->real, NULL once renamed or removed */
-	int	 fd;
+	int	 fd;	/* open on tmp until commit or abort, -1 after */
 };
 
 #define STAGED_INIT { NULL, -1 }
 
 /*
  * Write data to a new temporary file (O_EXCL, mode 0600 under a tight umask)
- * in the real file's directory; give it the original's owner, group, mode
- * and extended attributes (the SELinux label included); write every byte,
- * fsync. The file is left in place for checks (perl -c) until commit or abort.
+ * named .BASENAME.bucardo-aiven.XXXXXX in the real file's directory; write
+ * every byte, then give it the original's owner, group, mode and extended
+ * attributes (the SELinux label included; security.ima and security.evm,
+ * which hash the old content, excepted); fsync. The file is left in place for
+ * checks (perl -c) until commit or abort. On failure nothing is left behind.
  */
 int	atomic_stage(struct staged *s, const struct target *t,
 	    const void *data, size_t len, struct err *e);
 
 /*
  * Replace t->real by the staged file: refuse when the original changed since
- * it was read (device, inode, size, mtime, ctime), rename over it, fsync the
- * directory. On failure the original is untouched and the staged file removed.
+ * it was read (device, inode, size, mtime, ctime), became a symlink, or
+ * t->path now resolves elsewhere; rename over it, fsync the directory. On
+ * failure the original is untouched and the staged file removed, except when
+ * only the final directory fsync fails: then the new file is in place, -1 is
+ * returned and the message says so.
  */
 int	atomic_commit(struct staged *s, const struct target *t, struct err *e);
 

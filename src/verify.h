@@ -3,7 +3,7 @@
 #define VERIFY_H
 
 #include "buf.h"
-#include "err.h"
+#include "errmsg.h"
 
 enum perl_verdict {
 	PERL_COMPILES,		/* "syntax OK" */
@@ -12,11 +12,14 @@ enum perl_verdict {
 };
 
 /*
- * Run `PERL -c FILE` by execve with an argument vector, stdin from /dev/null,
- * an environment cleaned of PERL5OPT, PERL5LIB, PERLLIB and PERL5DB unless
- * keep_perl_env is set, and a time limit of timeout_sec. Perl's stderr (its
- * diagnostics) is collected into diag, capped at a few KiB.
- * Returns the verdict, or -1 (with e set) when something else failed.
+ * Run `PERL -c FILE` by execve with an argument vector (PERL is looked up in
+ * PATH unless it contains a slash), stdin and stdout on /dev/null, an
+ * environment cleaned of PERL5OPT, PERL5LIB, PERLLIB, PERL5DB and
+ * PERL5DB_THREADED unless keep_perl_env is set, and a time limit of
+ * timeout_sec (0: none). Perl's stderr (its diagnostics) is appended to diag
+ * (may be NULL), capped at 8 KiB; the rest is read and dropped.
+ * Returns the verdict; PERL_NOT_RUN also sets e. Returns -1 (with e set) when
+ * something else failed, a timeout included; perl is then killed and reaped.
  */
 int	verify_perl_compiles(const char *perl, const char *file, int keep_perl_env,
 	    unsigned timeout_sec, struct buf *diag, struct err *e);

@@ -1,10 +1,10 @@
-/* err.c: building the one-line failure reasons of struct err. */
+/* errmsg.c: building the one-line failure reasons of struct err. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
+#include "errmsg.h"
 
 static void
 err_vset(struct err *e, const char *path, const char *fmt, va_list ap)

@@ -1,6 +1,6 @@
-/* err.h: the one-line reason a module leaves for its caller when it fails. */
-#ifndef ERR_H
-#define ERR_H
+/* errmsg.h: the one-line reason a module leaves for its caller when it fails. */
+#ifndef ERRMSG_H
+#define ERRMSG_H
 
 /*
  * Modules never print and never exit: they fill a struct err with
