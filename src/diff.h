@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "err.h"
+#include "errmsg.h"
 
 /*
  * Append to out a unified diff (3 lines of context) from old to new, with

@@ -1,1 +1,81 @@
-/* git2lazy.c: not written yet. */
+/* git2lazy.c: loading libgit2 with dlopen(3) the first time it is needed. */
+#include <dlfcn.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "git2lazy.h"
+
+const struct git2_api *
+git2_load(struct err *e)
+{
+	/*
+	 * A cache of an immutable library, filled once and never changed:
+	 * not program state. The tool is single-threaded.
+	 */
+	static struct git2_api api;
+	static int loaded;
+	struct git2_api t;
+	char why[512];
+	void *h, *sym;
+	int major = 0, minor = 0, rev = 0;
+
+	if (loaded)
+		return &api;
+
+	/*
+	 * The versioned name first: it is what the headers we were built
+	 * with describe. The development symlink is only a fallback, and the
+	 * version check below keeps it from handing us another ABI.
+	 */
+	if ((h = dlopen(GIT2_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(why, sizeof(why), "%s", dlerror());
+		if ((h = dlopen("libgit2.so", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+			err_set(e, NULL, "cannot load libgit2: %s; install "
+			    "the package that ships %s", why, GIT2_SONAME);
+			return NULL;
+		}
+	}
+
+#define GIT2_RESOLVE(name)						\
+	if ((sym = dlsym(h, #name)) == NULL)				\
+		goto missing;						\
+	t.name = (__typeof__(t.name))sym;
+	GIT2_FUNCTIONS(GIT2_RESOLVE)
+#undef GIT2_RESOLVE
+
+	if (t.git_libgit2_version(&major, &minor, &rev) < 0 ||
+	    major != LIBGIT2_VER_MAJOR || minor != LIBGIT2_VER_MINOR) {
+		err_set(e, NULL, "libgit2 %d.%d is installed but bucardo-aiven "
+		    "was built for %d.%d; install %s or rebuild bucardo-aiven",
+		    major, minor, LIBGIT2_VER_MAJOR, LIBGIT2_VER_MINOR,
+		    GIT2_SONAME);
+		dlclose(h);
+		return NULL;
+	}
+	if (t.git_libgit2_init() < 0) {
+		err_set(e, NULL, "cannot initialise libgit2: %s",
+		    git2_message(&t));
+		dlclose(h);
+		return NULL;
+	}
+	api = t;
+	loaded = 1;
+	return &api;
+
+missing:
+	err_set(e, NULL, "libgit2 lacks a function bucardo-aiven needs: %s; "
+	    "install %s", dlerror(), GIT2_SONAME);
+	dlclose(h);
+	return NULL;
+}
+
+const char *
+git2_message(const struct git2_api *g)
+{
+	const git_error *ge;
+
+	if (g == NULL || (ge = g->git_error_last()) == NULL ||
+	    ge->message == NULL)
+		return "unknown libgit2 error";
+	return ge->message;
+}

@@ -4,7 +4,7 @@
 
 #include <git2.h>
 
-#include "err.h"
+#include "errmsg.h"
 
 /*
  * Linking libgit2 costs every run about 5 ms of start-up (it pulls in a
@@ -15,61 +15,45 @@
 #define GIT2_FUNCTIONS(X) \
 	X(git_libgit2_init) \
 	X(git_libgit2_shutdown) \
+	X(git_libgit2_version) \
+	X(git_libgit2_opts) \
 	X(git_error_last) \
-	X(git_repository_init) \
+	X(git_repository_init_options_init) \
+	X(git_repository_init_ext) \
 	X(git_repository_open_bare) \
 	X(git_repository_free) \
 	X(git_repository_odb) \
-	X(git_repository_head) \
 	X(git_odb_free) \
 	X(git_odb_write) \
 	X(git_odb_hash) \
-	X(git_odb_exists) \
-	X(git_odb_read) \
-	X(git_odb_object_data) \
-	X(git_odb_object_size) \
-	X(git_odb_object_free) \
-	X(git_blob_lookup) \
-	X(git_blob_rawcontent) \
-	X(git_blob_rawsize) \
-	X(git_blob_free) \
-	X(git_blob_create_from_buffer) \
-	X(git_oid_fromstr) \
-	X(git_oid_tostr_s) \
-	X(git_oid_fmt) \
+	X(git_oid_tostr) \
 	X(git_oid_equal) \
-	X(git_reference_free) \
 	X(git_reference_name_to_id) \
 	X(git_commit_lookup) \
 	X(git_commit_free) \
 	X(git_commit_tree) \
 	X(git_commit_message) \
 	X(git_commit_time) \
-	X(git_commit_id) \
-	X(git_commit_parentcount) \
 	X(git_commit_create) \
 	X(git_tree_lookup) \
 	X(git_tree_free) \
+	X(git_tree_create_updated) \
 	X(git_tree_entry_bypath) \
 	X(git_tree_entry_free) \
 	X(git_tree_entry_id) \
-	X(git_treebuilder_new) \
-	X(git_treebuilder_free) \
-	X(git_treebuilder_insert) \
-	X(git_treebuilder_write) \
-	X(git_treebuilder_get) \
-	X(git_tree_entry_byname) \
-	X(git_tree_entrycount) \
-	X(git_tree_entry_byindex) \
-	X(git_tree_entry_name) \
 	X(git_tree_entry_type) \
-	X(git_signature_new) \
+	X(git_blob_lookup) \
+	X(git_blob_rawcontent) \
+	X(git_blob_rawsize) \
+	X(git_blob_free) \
+	X(git_signature_now) \
 	X(git_signature_free) \
 	X(git_revwalk_new) \
 	X(git_revwalk_free) \
-	X(git_revwalk_push_head) \
+	X(git_revwalk_push) \
 	X(git_revwalk_sorting) \
 	X(git_revwalk_next) \
+	X(git_diff_options_init) \
 	X(git_patch_from_buffers) \
 	X(git_patch_to_buf) \
 	X(git_patch_free) \

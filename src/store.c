@@ -1,1 +1,1001 @@
-/* store.c: not written yet. */
+/* store.c: the backup store: state directory, lock, git repository and gzip copies. */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "config.h"
+#include "git2lazy.h"
+#include "store.h"
+
+#define STORE_CHUNK	65536
+
+struct store {
+	const struct git2_api	*g;
+	char			*dir;
+	int			 lockfd;
+	git_repository		*repo;
+	git_odb			*odb;
+};
+
+static int
+store_pathf(char *dst, size_t size, struct err *e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+store_pathf(char *dst, size_t size, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return err_sys(e, dst, "path too long");
+	}
+	return 0;
+}
+
+/*
+ * The real path as the store names it: without its leading slash. Only
+ * canonical absolute paths are taken, since the name becomes directories
+ * under originals/ and a line of a commit message.
+ */
+static const char *
+store_relpath(const char *real_path, struct err *e)
+{
+	const char *p;
+	size_t n;
+
+	if (real_path == NULL || real_path[0] != '/' || real_path[1] == '\0' ||
+	    strchr(real_path, '\n') != NULL) {
+		err_set(e, real_path, "not a canonical absolute path; "
+		    "the store keeps files by their real path");
+		return NULL;
+	}
+	for (p = real_path + 1; *p != '\0'; p += n + (p[n] == '/')) {
+		n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.') ||
+		    (p[n] == '/' && p[n + 1] == '\0')) {
+			err_set(e, real_path, "not a canonical absolute path; "
+			    "the store keeps files by their real path");
+			return NULL;
+		}
+	}
+	return real_path + 1;
+}
+
+static void
+store_hex(const struct git2_api *g, char hex[GIT_OID_HEXSZ + 1],
+    const git_oid *oid)
+{
+	g->git_oid_tostr(hex, GIT_OID_HEXSZ + 1, oid);
+}
+
+static int
+store_fsync_dir(const char *path, struct err *e)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return err_sys(e, path, "cannot open directory to sync it");
+	if (fsync(fd) == -1)
+		rc = err_sys(e, path, "cannot sync directory");
+	close(fd);
+	return rc;
+}
+
+/* Make a new entry in path's parent directory durable. */
+static int
+store_fsync_parent(const char *path, struct err *e)
+{
+	char parent[PATH_MAX];
+	size_t n;
+
+	if (store_pathf(parent, sizeof(parent), e, "%s", path) == -1)
+		return -1;
+	n = strlen(parent);
+	while (n > 1 && parent[n - 1] == '/')
+		parent[--n] = '\0';
+	while (n > 0 && parent[n - 1] != '/')
+		parent[--n] = '\0';
+	while (n > 1 && parent[n - 1] == '/')
+		parent[--n] = '\0';
+	return store_fsync_dir(n > 0 ? parent : ".", e);
+}
+
+/*
+ * Create the missing parents of the state directory 0755, as install -d
+ * would: under --root, DIR/var/lib may not exist yet. The state directory
+ * itself is made 0700 by the caller.
+ */
+static int
+store_make_parents(const char *dir, struct err *e)
+{
+	char path[PATH_MAX];
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(path))
+		return err_set(e, dir, "path too long");
+	memcpy(path, dir, n + 1);
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	for (i = 1; i < n; i++) {
+		if (path[i] != '/')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			return err_sys(e, path, "cannot create the state directory's parent");
+		path[i] = '/';
+	}
+	return 0;
+}
+
+/*
+ * Anyone who can write to the state directory could plant a "backup" that
+ * a later revert would install as Bucardo.pm, so it must be ours alone.
+ */
+static int
+store_check_dir(const char *dir, enum store_mode mode, struct err *e)
+{
+	struct stat st;
+
+	if (mode == STORE_WRITE) {
+		if (store_make_parents(dir, e) == -1)
+			return -1;
+		if (mkdir(dir, 0700) == 0) {
+			if (store_fsync_parent(dir, e) == -1)
+				return -1;
+		} else if (errno != EEXIST)
+			return err_sys(e, dir, "cannot create the state "
+			    "directory");
+	}
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT)
+			return err_sys(e, dir, "cannot inspect the state "
+			    "directory");
+		err_set(e, dir, "no backup store here; nothing has been "
+		    "applied with this state directory");
+		errno = ENOENT;
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, dir, "the state directory is not a "
+		    "directory; move it aside or choose another --state-dir");
+	if (st.st_uid != geteuid())
+		return err_set(e, dir, "the state directory is owned by uid %u, "
+		    "not by uid %u running this, so its backups cannot be "
+		    "trusted; chown %u %s, or choose another --state-dir",
+		    (unsigned)st.st_uid, (unsigned)geteuid(),
+		    (unsigned)geteuid(), dir);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return err_set(e, dir, "the state directory is writable by "
+		    "group or others, who could plant a backup; chmod 700 %s",
+		    dir);
+	return 0;
+}
+
+/* Read the pid the holder of the lock wrote into it; 0 when there is none. */
+static long
+store_lock_holder(int fd)
+{
+	char text[32], *end;
+	ssize_t n;
+	long pid;
+
+	if ((n = pread(fd, text, sizeof(text) - 1, 0)) <= 0)
+		return 0;
+	text[n] = '\0';
+	errno = 0;
+	pid = strtol(text, &end, 10);
+	if (errno != 0 || end == text || pid <= 0)
+		return 0;
+	return pid;
+}
+
+static int
+store_lock(struct store *s, unsigned timeout_sec, struct err *e)
+{
+	char path[PATH_MAX], pid[32];
+	struct timespec start, now, pause = { 0, 100 * 1000 * 1000 };
+	long holder, waited_ms;
+	int n;
+
+	if (store_pathf(path, sizeof(path), e, "%s/lock", s->dir) == -1)
+		return -1;
+	if ((s->lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1)
+		return err_sys(e, path, "cannot open the lock file");
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return err_sys(e, path, "cannot lock");
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited_ms = (long)(now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited_ms >= (long)timeout_sec * 1000) {
+			if ((holder = store_lock_holder(s->lockfd)) > 0)
+				return err_set(e, path, "another bucardo-aiven "
+				    "(pid %ld) holds the lock; waited %us, try "
+				    "again when it has finished", holder,
+				    timeout_sec);
+			return err_set(e, path, "another process holds the "
+			    "lock; waited %us, try again when it has finished",
+			    timeout_sec);
+		}
+		nanosleep(&pause, NULL);
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(s->lockfd, 0) == -1 ||
+	    pwrite(s->lockfd, pid, (size_t)n, 0) != n)
+		return err_sys(e, path, "cannot record our pid in the lock file");
+	return 0;
+}
+
+/*
+ * Open store.git, creating it in write mode. A directory left half made by
+ * an interrupted first run is not a repository yet and is initialised again.
+ */
+static int
+store_open_repo(struct store *s, enum store_mode mode, struct err *e)
+{
+	const struct git2_api *g = s->g;
+	git_repository_init_options opts;
+	char path[PATH_MAX];
+	int error;
+
+	if (store_pathf(path, sizeof(path), e, "%s/store.git", s->dir) == -1)
+		return -1;
+	error = g->git_repository_open_bare(&s->repo, path);
+	if (error == GIT_ENOTFOUND && mode == STORE_READ) {
+		err_set(e, path, "no backup store here; nothing has been "
+		    "applied with this state directory");
+		errno = ENOENT;
+		return -1;
+	}
+	if (error == GIT_ENOTFOUND) {
+		if (g->git_repository_init_options_init(&opts,
+		    GIT_REPOSITORY_INIT_OPTIONS_VERSION) < 0)
+			goto fail;
+		opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKDIR;
+		opts.initial_head = "main";
+		error = g->git_repository_init_ext(&s->repo, path, &opts);
+	}
+	if (error < 0)
+		goto fail;
+	if (g->git_repository_odb(&s->odb, s->repo) < 0)
+		goto fail;
+	return 0;
+
+fail:
+	return err_set(e, path, "cannot open the backup store: %s; move it "
+	    "aside to start a new one (its gzip copies stay in originals/)",
+	    git2_message(g));
+}
+
+/*
+ * Settings for the whole library, set on every open since they cost
+ * nothing: objects and refs reach the disk before a commit returns, and
+ * root's own git configuration (~/.gitconfig, /etc/gitconfig) cannot change
+ * how the store is written.
+ */
+static int
+store_git_settings(const struct git2_api *g, struct err *e)
+{
+	static const int levels[] = {
+		GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM,
+		GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL
+	};
+	size_t i;
+
+	if (g->git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
+		return err_set(e, NULL, "cannot make libgit2 sync its writes: "
+		    "%s", git2_message(g));
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (g->git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i],
+		    "") < 0)
+			return err_set(e, NULL, "cannot set libgit2's "
+			    "configuration search path: %s", git2_message(g));
+	return 0;
+}
+
+int
+store_open(struct store **out, const char *state_dir, enum store_mode mode,
+    unsigned lock_timeout_sec, struct err *e)
+{
+	struct store *s;
+	int saved;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return err_sys(e, state_dir, "cannot open the backup store");
+	s->lockfd = -1;
+	if ((s->dir = strdup(state_dir)) == NULL) {
+		err_sys(e, state_dir, "cannot open the backup store");
+		goto fail;
+	}
+	if (store_check_dir(s->dir, mode, e) == -1 ||
+	    store_lock(s, lock_timeout_sec, e) == -1 ||
+	    (s->g = git2_load(e)) == NULL ||
+	    store_git_settings(s->g, e) == -1 ||
+	    store_open_repo(s, mode, e) == -1)
+		goto fail;
+	*out = s;
+	return 0;
+
+fail:
+	saved = errno;
+	store_close(s);
+	errno = saved;
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->g != NULL) {
+		s->g->git_odb_free(s->odb);
+		s->g->git_repository_free(s->repo);
+	}
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	free(s->dir);
+	free(s);
+}
+
+/*
+ * Check that the gzip file at path holds exactly data. Returns 1 when it
+ * does, 0 when it holds other bytes (or is no gzip file), -1 on error.
+ */
+static int
+store_gz_same(const char *path, const void *data, size_t len, struct err *e)
+{
+	const unsigned char *want = data;
+	unsigned char *chunk;
+	struct stat st;
+	gzFile gz;
+	size_t off = 0;
+	int fd, n, same = 1, zerr;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return err_sys(e, path, "cannot open the kept original");
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, path, "the kept original is not a regular "
+		    "file; move it aside and run again");
+	}
+	if ((chunk = malloc(STORE_CHUNK)) == NULL) {
+		close(fd);
+		return err_sys(e, path, "cannot read the kept original");
+	}
+	if ((gz = gzdopen(fd, "rb")) == NULL) {
+		close(fd);
+		free(chunk);
+		return err_sys(e, path, "cannot read the kept original");
+	}
+	/* gzdirect(): zlib passes a file that is no gzip stream through. */
+	while (same && (n = gzread(gz, chunk, STORE_CHUNK)) != 0) {
+		if (n < 0) {
+			err_set(e, path, "the kept original is damaged (%s); "
+			    "move it aside and run again", gzerror(gz, &zerr));
+			gzclose(gz);
+			free(chunk);
+			return -1;
+		}
+		if ((size_t)n > len - off ||
+		    memcmp(chunk, want + off, (size_t)n) != 0)
+			same = 0;
+		else
+			off += (size_t)n;
+	}
+	if (gzdirect(gz))
+		same = 0;
+	gzclose(gz);
+	free(chunk);
+	return same && off == len;
+}
+
+/*
+ * Write data gzipped to a new file at path: a temporary name in the same
+ * directory, synced, then linked to path, which fails rather than replace
+ * a copy that appeared meanwhile.
+ */
+static int
+store_gz_write(const char *path, const char *dir, const void *data,
+    size_t len, struct err *e)
+{
+	const unsigned char *p = data;
+	char tmp[PATH_MAX];
+	const char *zmsg;
+	gzFile gz;
+	size_t off;
+	unsigned chunk;
+	int fd = -1, gzfd, rc = -1, zerr;
+
+	if (store_pathf(tmp, sizeof(tmp), e, "%s.XXXXXX", path) == -1)
+		return -1;
+	if ((fd = mkstemp(tmp)) == -1)
+		return err_sys(e, tmp, "cannot create");
+	if ((gzfd = dup(fd)) == -1) {
+		err_sys(e, tmp, "cannot write");
+		goto cleanup;
+	}
+	if ((gz = gzdopen(gzfd, "wb")) == NULL) {
+		close(gzfd);
+		err_sys(e, tmp, "cannot write");
+		goto cleanup;
+	}
+	for (off = 0; off < len; off += chunk) {
+		chunk = len - off > STORE_CHUNK ? STORE_CHUNK : (unsigned)(len - off);
+		if (gzwrite(gz, p + off, chunk) != (int)chunk) {
+			zmsg = gzerror(gz, &zerr);
+			if (zerr == Z_ERRNO)
+				err_sys(e, tmp, "cannot write");
+			else
+				err_set(e, tmp, "cannot write: %s", zmsg);
+			gzclose(gz);
+			goto cleanup;
+		}
+	}
+	if ((zerr = gzclose(gz)) != Z_OK) {
+		if (zerr == Z_ERRNO)
+			err_sys(e, tmp, "cannot write");
+		else
+			err_set(e, tmp, "cannot write: zlib error %d", zerr);
+		goto cleanup;
+	}
+	if (fsync(fd) == -1) {
+		err_sys(e, tmp, "cannot sync");
+		goto cleanup;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		err_sys(e, tmp, "cannot write");
+		goto cleanup;
+	}
+	fd = -1;
+	if (link(tmp, path) == -1) {
+		err_sys(e, path, "cannot create the kept original");
+		goto cleanup;
+	}
+	rc = 0;
+
+cleanup:
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	if (rc == 0)
+		rc = store_fsync_dir(dir, e);
+	return rc;
+}
+
+/*
+ * mkdir -p for the directories of path below the state directory, 0700,
+ * each new one made durable in its parent.
+ */
+static int
+store_mkdirs(const struct store *s, char *path, struct err *e)
+{
+	struct stat st;
+	char *prev, *slash;
+	int rc = 0;
+
+	prev = path + strlen(s->dir);
+	for (slash = prev + 1; rc == 0 && (slash = strchr(slash, '/')) != NULL;
+	    prev = slash++) {
+		*slash = '\0';
+		if (mkdir(path, 0700) == 0) {
+			*prev = '\0';
+			rc = store_fsync_dir(path, e);
+			*prev = '/';
+		} else if (errno != EEXIST)
+			rc = err_sys(e, path, "cannot create directory");
+		else if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode))
+			rc = err_set(e, path, "not a directory; move it aside "
+			    "and run again");
+		*slash = '/';
+	}
+	return rc;
+}
+
+int
+store_keep_original(struct store *s, const char *real_path,
+    const void *data, size_t len, char id[41], struct err *e)
+{
+	const struct git2_api *g = s->g;
+	char hex[GIT_OID_HEXSZ + 1], path[PATH_MAX], dir[PATH_MAX];
+	const char *rel;
+	struct stat st;
+	git_oid oid;
+	int same;
+
+	if ((rel = store_relpath(real_path, e)) == NULL)
+		return -1;
+	if (g->git_odb_write(&oid, s->odb, data, len, GIT_OBJECT_BLOB) < 0)
+		return err_set(e, real_path, "cannot keep the original in the "
+		    "backup store: %s", git2_message(g));
+	store_hex(g, hex, &oid);
+	if (store_pathf(path, sizeof(path), e, "%s/originals/%s.%s.gz",
+	    s->dir, rel, hex) == -1)
+		return -1;
+	memcpy(dir, path, strlen(path) + 1);
+	*strrchr(dir, '/') = '\0';
+	if (store_mkdirs(s, path, e) == -1)
+		return -1;
+
+	if (lstat(path, &st) == 0) {
+		if ((same = store_gz_same(path, data, len, e)) == -1)
+			return -1;
+		if (!same)
+			return err_set(e, path, "a kept original with this id "
+			    "holds other bytes; move it aside and run again");
+	} else if (errno != ENOENT) {
+		return err_sys(e, path, "cannot inspect the kept original");
+	} else if (store_gz_write(path, dir, data, len, e) == -1) {
+		return -1;
+	}
+	if (id != NULL)
+		memcpy(id, hex, sizeof(hex));
+	return 0;
+}
+
+/*
+ * The tree and commit HEAD points at; both NULL (and 0 returned) while
+ * nothing has been committed.
+ */
+static int
+store_head(struct store *s, git_commit **commit, git_tree **tree,
+    struct err *e)
+{
+	const struct git2_api *g = s->g;
+	git_oid oid;
+	int error;
+
+	*commit = NULL;
+	*tree = NULL;
+	error = g->git_reference_name_to_id(&oid, s->repo, "HEAD");
+	if (error == GIT_ENOTFOUND || error == GIT_EUNBORNBRANCH)
+		return 0;
+	if (error < 0 || g->git_commit_lookup(commit, s->repo, &oid) < 0 ||
+	    g->git_commit_tree(tree, *commit) < 0) {
+		err_set(e, s->dir, "cannot read the backup store's HEAD: %s",
+		    git2_message(g));
+		g->git_commit_free(*commit);
+		*commit = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The blob entry at path in tree; NULL when absent. */
+static int
+store_entry(const struct git2_api *g, git_tree_entry **out, git_tree *tree,
+    const char *path, struct err *e)
+{
+	int error;
+
+	*out = NULL;
+	if (tree == NULL)
+		return 0;
+	error = g->git_tree_entry_bypath(out, tree, path);
+	if (error == GIT_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return err_set(e, path, "cannot read the backup store: %s",
+		    git2_message(g));
+	if (g->git_tree_entry_type(*out) != GIT_OBJECT_BLOB) {
+		g->git_tree_entry_free(*out);
+		*out = NULL;
+		return err_set(e, path, "the backup store holds no file here; "
+		    "its tree is damaged");
+	}
+	return 0;
+}
+
+static int
+store_check_field(const char *name, const char *value, struct err *e)
+{
+	if (value != NULL && strchr(value, '\n') != NULL)
+		return err_set(e, NULL, "%s \"%s\" holds a newline and cannot "
+		    "be recorded", name, value);
+	return 0;
+}
+
+static int
+store_message(struct buf *msg, const struct store_record *r,
+    const char *before, const char *after)
+{
+	if (buf_printf(msg, "%s %s\n\nAction: %s\nPath: %s\n", r->action,
+	    r->path, r->action, r->path) == -1 ||
+	    (r->bucardo_version != NULL && buf_printf(msg,
+	    "Bucardo-Version: %s\n", r->bucardo_version) == -1) ||
+	    buf_printf(msg, "Tool-Version: bucardo-aiven %s\n",
+	    PACKAGE_VERSION) == -1 ||
+	    (r->function != NULL && buf_printf(msg, "Function: %s\n",
+	    r->function) == -1) ||
+	    buf_printf(msg, "Before: %s\nAfter: %s\n", before, after) == -1)
+		return -1;
+	return 0;
+}
+
+/* "bucardo-aiven <user@host>" of whoever ran it, now. */
+static int
+store_signature(const struct git2_api *g, git_signature **sig)
+{
+	struct passwd *pw;
+	char host[256], email[512];
+
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if ((pw = getpwuid(geteuid())) != NULL)
+		snprintf(email, sizeof(email), "%s@%s", pw->pw_name, host);
+	else
+		snprintf(email, sizeof(email), "uid%u@%s", (unsigned)geteuid(),
+		    host);
+	return g->git_signature_now(sig, "bucardo-aiven", email);
+}
+
+/*
+ * The bytes an apply finds are the original to put back, unless they are
+ * the tool's own earlier output: after a package upgrade the new upstream
+ * file is what a revert must restore, after a rules update it is not.
+ */
+int
+store_commit(struct store *s, const struct store_record *r, struct err *e)
+{
+	const struct git2_api *g = s->g;
+	char before[GIT_OID_HEXSZ + 1], after[GIT_OID_HEXSZ + 1];
+	struct buf opath = BUF_INIT, wpath = BUF_INIT, msg = BUF_INIT;
+	git_commit *head = NULL;
+	git_tree *base = NULL, *tree = NULL;
+	git_tree_entry *orig = NULL, *written = NULL;
+	git_signature *sig = NULL;
+	git_tree_update up[2];
+	git_oid before_id, after_id, tree_id, commit_id;
+	const git_commit *parents[1];
+	const char *rel;
+	size_t nup = 0;
+	int rc = -1;
+
+	if (r->action == NULL || r->path == NULL)
+		return err_set(e, s->dir, "a record needs an action and a path");
+	if ((rel = store_relpath(r->path, e)) == NULL ||
+	    store_check_field("action", r->action, e) == -1 ||
+	    store_check_field("Bucardo version", r->bucardo_version, e) == -1 ||
+	    store_check_field("function", r->function, e) == -1)
+		return -1;
+
+	if (g->git_odb_write(&before_id, s->odb, r->before, r->before_len,
+	    GIT_OBJECT_BLOB) < 0 || g->git_odb_write(&after_id, s->odb,
+	    r->after, r->after_len, GIT_OBJECT_BLOB) < 0) {
+		err_set(e, r->path, "cannot record the change in the backup "
+		    "store: %s", git2_message(g));
+		goto cleanup;
+	}
+	store_hex(g, before, &before_id);
+	store_hex(g, after, &after_id);
+
+	if (buf_printf(&opath, "original/%s", rel) == -1 ||
+	    buf_printf(&wpath, "written/%s", rel) == -1) {
+		err_sys(e, r->path, "cannot record the change");
+		goto cleanup;
+	}
+	if (store_head(s, &head, &base, e) == -1 ||
+	    store_entry(g, &orig, base, opath.data, e) == -1 ||
+	    store_entry(g, &written, base, wpath.data, e) == -1)
+		goto cleanup;
+
+	memset(up, 0, sizeof(up));
+	if (r->after_is_original) {
+		if (written != NULL) {
+			up[nup].action = GIT_TREE_UPDATE_REMOVE;
+			up[nup++].path = wpath.data;
+		}
+		if (orig == NULL) {
+			up[nup].action = GIT_TREE_UPDATE_UPSERT;
+			up[nup].id = after_id;
+			up[nup].filemode = GIT_FILEMODE_BLOB;
+			up[nup++].path = opath.data;
+		}
+	} else {
+		if (orig == NULL || written == NULL ||
+		    !g->git_oid_equal(g->git_tree_entry_id(written), &before_id)) {
+			up[nup].action = GIT_TREE_UPDATE_UPSERT;
+			up[nup].id = before_id;
+			up[nup].filemode = GIT_FILEMODE_BLOB;
+			up[nup++].path = opath.data;
+		}
+		up[nup].action = GIT_TREE_UPDATE_UPSERT;
+		up[nup].id = after_id;
+		up[nup].filemode = GIT_FILEMODE_BLOB;
+		up[nup++].path = wpath.data;
+	}
+
+	if (g->git_tree_create_updated(&tree_id, s->repo, base, nup, up) < 0 ||
+	    g->git_tree_lookup(&tree, s->repo, &tree_id) < 0) {
+		err_set(e, r->path, "cannot record the change in the backup "
+		    "store: %s", git2_message(g));
+		goto cleanup;
+	}
+	if (store_message(&msg, r, before, after) == -1) {
+		err_sys(e, r->path, "cannot record the change");
+		goto cleanup;
+	}
+	parents[0] = head;
+	if (store_signature(g, &sig) < 0 ||
+	    g->git_commit_create(&commit_id, s->repo, "HEAD", sig, sig, NULL,
+	    msg.data, tree, head != NULL ? 1 : 0, parents) < 0) {
+		err_set(e, r->path, "cannot commit the change to the backup "
+		    "store: %s", git2_message(g));
+		goto cleanup;
+	}
+	rc = 0;
+
+cleanup:
+	g->git_signature_free(sig);
+	g->git_tree_free(tree);
+	g->git_tree_entry_free(written);
+	g->git_tree_entry_free(orig);
+	g->git_tree_free(base);
+	g->git_commit_free(head);
+	buf_release(&msg);
+	buf_release(&wpath);
+	buf_release(&opath);
+	return rc;
+}
+
+int
+store_lookup(struct store *s, const char *real_path, struct buf *original,
+    char original_id[41], char written_id[41], struct err *e)
+{
+	const struct git2_api *g = s->g;
+	struct buf opath = BUF_INIT, wpath = BUF_INIT;
+	git_commit *head = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *orig = NULL, *written = NULL;
+	git_blob *blob = NULL;
+	const char *rel;
+	int rc = -1;
+
+	if (original_id != NULL)
+		original_id[0] = '\0';
+	if (written_id != NULL)
+		written_id[0] = '\0';
+	if ((rel = store_relpath(real_path, e)) == NULL)
+		return -1;
+	if (buf_printf(&opath, "original/%s", rel) == -1 ||
+	    buf_printf(&wpath, "written/%s", rel) == -1) {
+		err_sys(e, real_path, "cannot look up the backup");
+		goto cleanup;
+	}
+	if (store_head(s, &head, &tree, e) == -1 ||
+	    store_entry(g, &orig, tree, opath.data, e) == -1 ||
+	    store_entry(g, &written, tree, wpath.data, e) == -1)
+		goto cleanup;
+	if (written != NULL && written_id != NULL)
+		store_hex(g, written_id, g->git_tree_entry_id(written));
+	if (orig == NULL) {
+		rc = 0;
+		goto cleanup;
+	}
+	if (original_id != NULL)
+		store_hex(g, original_id, g->git_tree_entry_id(orig));
+	if (original != NULL) {
+		if (g->git_blob_lookup(&blob, s->repo,
+		    g->git_tree_entry_id(orig)) < 0) {
+			err_set(e, real_path, "cannot read the original from "
+			    "the backup store: %s; the gzip copy under "
+			    "%s/originals/ restores it", git2_message(g), s->dir);
+			goto cleanup;
+		}
+		if (buf_append(original, g->git_blob_rawcontent(blob),
+		    (size_t)g->git_blob_rawsize(blob)) == -1) {
+			err_sys(e, real_path, "cannot read the original");
+			goto cleanup;
+		}
+	}
+	rc = 1;
+
+cleanup:
+	g->git_blob_free(blob);
+	g->git_tree_entry_free(written);
+	g->git_tree_entry_free(orig);
+	g->git_tree_free(tree);
+	g->git_commit_free(head);
+	buf_release(&wpath);
+	buf_release(&opath);
+	return rc;
+}
+
+int
+store_blob_id(struct store *s, const void *data, size_t len, char id[41],
+    struct err *e)
+{
+	git_oid oid;
+
+	if (s->g->git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0)
+		return err_set(e, NULL, "cannot hash: %s", git2_message(s->g));
+	store_hex(s->g, id, &oid);
+	return 0;
+}
+
+static void
+store_event_release(struct store_event *ev)
+{
+	free(ev->action);
+	free(ev->path);
+	free(ev->bucardo_version);
+	free(ev->tool_version);
+	free(ev->function);
+}
+
+/* The value of line (n bytes) if it is the trailer "key: value", else NULL. */
+static const char *
+store_trailer(const char *line, size_t n, const char *key, size_t *vlen)
+{
+	size_t klen = strlen(key);
+
+	if (n < klen + 2 || strncmp(line, key, klen) != 0 ||
+	    line[klen] != ':' || line[klen + 1] != ' ')
+		return NULL;
+	*vlen = n - klen - 2;
+	return line + klen + 2;
+}
+
+static int
+store_trailer_str(char **field, const char *line, size_t n, const char *key)
+{
+	const char *v;
+	size_t vlen;
+
+	if ((v = store_trailer(line, n, key, &vlen)) == NULL)
+		return 0;
+	free(*field);
+	if ((*field = strndup(v, vlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+store_trailer_id(char id[41], const char *line, size_t n, const char *key)
+{
+	const char *v;
+	size_t vlen;
+
+	if ((v = store_trailer(line, n, key, &vlen)) != NULL &&
+	    vlen == GIT_OID_HEXSZ) {
+		memcpy(id, v, GIT_OID_HEXSZ);
+		id[GIT_OID_HEXSZ] = '\0';
+	}
+}
+
+/*
+ * Fill ev from the trailers of a commit message: the "Key: value" lines
+ * after its first blank line. Returns 0, or -1 with errno set.
+ */
+static int
+store_parse_message(struct store_event *ev, const char *msg)
+{
+	const char *line;
+	size_t n;
+
+	if ((line = strstr(msg, "\n\n")) == NULL)
+		return 0;
+	for (line += 2; *line != '\0'; line += n + (line[n] == '\n')) {
+		n = strcspn(line, "\n");
+		if (store_trailer_str(&ev->action, line, n, "Action") == -1 ||
+		    store_trailer_str(&ev->path, line, n, "Path") == -1 ||
+		    store_trailer_str(&ev->bucardo_version, line, n,
+		    "Bucardo-Version") == -1 ||
+		    store_trailer_str(&ev->tool_version, line, n,
+		    "Tool-Version") == -1 ||
+		    store_trailer_str(&ev->function, line, n, "Function") == -1)
+			return -1;
+		store_trailer_id(ev->before, line, n, "Before");
+		store_trailer_id(ev->after, line, n, "After");
+	}
+	return 0;
+}
+
+int
+store_history(struct store *s, const char *real_path,
+    struct store_event **events, size_t *n, struct err *e)
+{
+	const struct git2_api *g = s->g;
+	struct store_event *list = NULL, *grown, ev;
+	git_revwalk *walk = NULL;
+	git_commit *commit = NULL;
+	git_oid oid;
+	size_t count = 0, cap = 0;
+	int error, rc = -1;
+
+	*events = NULL;
+	*n = 0;
+	if (g->git_revwalk_new(&walk, s->repo) < 0 ||
+	    g->git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL) < 0)
+		goto gitfail;
+	/* git_revwalk_push_head() cannot tell an unborn HEAD from an error. */
+	error = g->git_reference_name_to_id(&oid, s->repo, "HEAD");
+	if (error == GIT_ENOTFOUND || error == GIT_EUNBORNBRANCH) {
+		rc = 0;
+		goto cleanup;
+	}
+	if (error < 0 || g->git_revwalk_push(walk, &oid) < 0)
+		goto gitfail;
+
+	while ((error = g->git_revwalk_next(&oid, walk)) == 0) {
+		if (g->git_commit_lookup(&commit, s->repo, &oid) < 0)
+			goto gitfail;
+		memset(&ev, 0, sizeof(ev));
+		ev.when = (time_t)g->git_commit_time(commit);
+		store_hex(g, ev.commit, &oid);
+		if (store_parse_message(&ev, g->git_commit_message(commit)) == -1) {
+			store_event_release(&ev);
+			err_sys(e, s->dir, "cannot read the history");
+			goto cleanup;
+		}
+		g->git_commit_free(commit);
+		commit = NULL;
+		/* Commits made by hand in the store are not actions of ours. */
+		if (ev.action == NULL || ev.path == NULL ||
+		    (real_path != NULL && strcmp(ev.path, real_path) != 0)) {
+			store_event_release(&ev);
+			continue;
+		}
+		if (count == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((grown = reallocarray(list, cap, sizeof(*list))) == NULL) {
+				store_event_release(&ev);
+				err_sys(e, s->dir, "cannot read the history");
+				goto cleanup;
+			}
+			list = grown;
+		}
+		list[count++] = ev;
+	}
+	if (error != GIT_ITEROVER)
+		goto gitfail;
+	*events = list;
+	*n = count;
+	list = NULL;
+	count = 0;
+	rc = 0;
+	goto cleanup;
+
+gitfail:
+	err_set(e, s->dir, "cannot read the history of the backup store: %s",
+	    git2_message(g));
+cleanup:
+	g->git_commit_free(commit);
+	g->git_revwalk_free(walk);
+	store_events_free(list, count);
+	return rc;
+}
+
+void
+store_events_free(struct store_event *events, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		store_event_release(&events[i]);
+	free(events);
+}

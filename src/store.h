@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "buf.h"
-#include "err.h"
+#include "errmsg.h"
 
 /*
  * Layout of a state directory (default /var/lib/bucardo-aiven):
@@ -35,7 +35,8 @@ enum store_mode {
  * it is not a directory, not owned by the effective user, or group- or
  * world-writable; take an exclusive lock on STATE/lock (waiting up to
  * lock_timeout_sec, then failing with a message naming the holder's pid);
- * open or initialise store.git. Loads libgit2.
+ * open or initialise store.git. Loads libgit2. In STORE_READ mode, when
+ * there is no store yet, fails with errno ENOENT.
  */
 int	store_open(struct store **out, const char *state_dir, enum store_mode mode,
 	    unsigned lock_timeout_sec, struct err *e);
@@ -61,14 +62,23 @@ struct store_record {
 	int		 after_is_original;	/* revert: "written/" entry is removed */
 };
 
-/* Record one action as one commit on the store's branch. */
+/*
+ * Record one action as one commit on refs/heads/main; before and after are
+ * kept as blobs too, so `git show ID` prints either. An apply sets
+ * written/PATH to after and original/PATH to before, except when before is
+ * what the tool itself last wrote (re-applying over its own output): then
+ * the recorded original stays. A revert (after_is_original) removes
+ * written/PATH and keeps original/PATH (recording after as the original
+ * only when there was none). Entries of other files are left as they are.
+ */
 int	store_commit(struct store *s, const struct store_record *r, struct err *e);
 
 /*
- * What the store knows of real_path: the original to restore (its bytes and
- * blob id) and the blob id of what the tool last wrote. Returns 1 when the
- * store holds an original for the path, 0 when it holds none, -1 on error.
- * Any of the out-parameters may be NULL.
+ * What the store knows of real_path: the original to restore (its bytes,
+ * appended to original, and its blob id) and the blob id of what the tool
+ * last wrote ("" when none). Returns 1 when the store holds an original for
+ * the path, 0 when it holds none, -1 on error. Any of the out-parameters
+ * may be NULL.
  */
 int	store_lookup(struct store *s, const char *real_path, struct buf *original,
 	    char original_id[41], char written_id[41], struct err *e);
@@ -89,7 +99,11 @@ struct store_event {
 	char	 after[41];
 };
 
-/* Every recorded action, newest first, optionally only those for real_path. */
+/*
+ * Every recorded action, newest first, optionally only those for real_path.
+ * Commits without Action and Path trailers (made by hand) are left out.
+ * The caller frees the list with store_events_free().
+ */
 int	store_history(struct store *s, const char *real_path,
 	    struct store_event **events, size_t *n, struct err *e);
 void	store_events_free(struct store_event *events, size_t n);
