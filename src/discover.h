@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "errmsg.h"
 
 struct module_copy {
 	char	*path;		/* real path (symlinks resolved); each reported once */
@@ -15,10 +15,13 @@ struct module_copy {
 struct discovery {
 	struct module_copy	*copies;	/* in @INC order first, then the rest */
 	size_t			 ncopies;
-	char			**searched;	/* every directory looked in, in order */
+	char			**searched;	/* every directory looked in, in order (a
+						   wildcard matching none: the pattern) */
 	size_t			 nsearched;
-	char			*perl;		/* the interpreter asked, NULL under a root */
-	char			*script;	/* the bucardo script found on PATH, or NULL */
+	char			*perl;		/* the interpreter asked; NULL under a root
+						   or with no perl on PATH */
+	char			*script;	/* the bucardo script found on PATH, or NULL
+						   (always under a root) */
 	char			*active;	/* real path perl would load, or NULL */
 };
 
@@ -26,8 +29,9 @@ struct discovery {
 
 struct discover_options {
 	const char	*root;		/* NULL: the live system; else search below it, run nothing */
-	const char	*path_env;	/* PATH to find `bucardo` and `perl` in */
-	const char	*home;		/* for local::lib (~/perl5) */
+	const char	*path_env;	/* PATH to find `bucardo` and `perl` in; NULL: a
+					   standard one; relative entries skipped */
+	const char	*home;		/* for local::lib (~/perl5); NULL: none */
 };
 
 /*
@@ -36,7 +40,10 @@ struct discover_options {
  * a bucardo script reached through a symlink puts the link target's
  * directory first), walk @INC for Bucardo.pm without compiling it, then add
  * the places packages and CPAN installs use. Under a root, nothing is run:
- * the usual Debian/RHEL @INC order below the root decides which is active.
+ * the usual Debian/RHEL @INC order below the root decides which is active,
+ * and symlinks resolve as inside a chroot. Returns 0, or -1 when the root
+ * is unusable or perl fails to list @INC (killed after 10 seconds); d must
+ * be released either way.
  */
 int	discover_modules(struct discovery *d, const struct discover_options *o,
 	    struct err *e);
@@ -49,7 +56,11 @@ int	discover_active(char **active, const struct discover_options *o, struct err 
 
 void	discovery_release(struct discovery *d);
 
-/* The perl that would run Bucardo, for `perl -c` (caller frees). */
+/*
+ * The perl that would run Bucardo, for `perl -c` (caller frees): absolute,
+ * or NULL when there is none. Under a root, the host's perl on PATH, since
+ * nothing from the root is run.
+ */
 char	*discover_perl(const struct discover_options *o);
 
 #endif

@@ -5,7 +5,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "err.h"
+#include "errmsg.h"
 
 struct bucardo_daemon {
 	pid_t	pid;		/* of the MCP process (bucardo.mcp.pid) */

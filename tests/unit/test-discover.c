@@ -1,2 +1,513 @@
+/* test-discover.c: Bucardo.pm below fake roots, and through a real perl. */
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "discover.h"
 #include "tap.h"
-int main(void) { ok(0, "test-discover not written yet"); return tap_done(); }
+
+/* Make every directory of base/rel, like mkdir -p. */
+static void
+mkdirs(const char *base, const char *rel)
+{
+	char path[4096], *p;
+
+	snprintf(path, sizeof(path), "%s/%s", base, rel);
+	for (p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	mkdir(path, 0755);
+}
+
+/* base/rel, with the directories above it made. */
+static void
+path_at(char *path, size_t size, const char *base, const char *rel)
+{
+	char *slash;
+
+	snprintf(path, size, "%s/%s", base, rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	mkdirs(path, ".");
+	*slash = '/';
+}
+
+static void
+put(const char *base, const char *rel, const char *text, mode_t mode)
+{
+	char path[4096];
+	FILE *f;
+
+	path_at(path, sizeof(path), base, rel);
+	unlink(path);
+	if ((f = fopen(path, "w")) == NULL) {
+		printf("# cannot write %s\n", path);
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static void
+link_at(const char *base, const char *rel, const char *target)
+{
+	char path[4096];
+
+	path_at(path, sizeof(path), base, rel);
+	if (symlink(target, path) == -1)
+		printf("# cannot link %s: %s\n", path, strerror(errno));
+}
+
+/* base/rel as a string the caller frees. */
+static char *
+at(const char *base, const char *rel)
+{
+	char *s;
+
+	if (asprintf(&s, "%s/%s", base, rel) == -1)
+		return NULL;
+	return s;
+}
+
+/* Show, then forget, the message a failed call left. */
+static void
+diag(struct err *e)
+{
+	if (e->msg[0] != '\0')
+		printf("#   err: %s\n", e->msg);
+	e->msg[0] = '\0';
+}
+
+static int
+has_searched(const struct discovery *d, const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsearched; i++)
+		if (strcmp(d->searched[i], dir) == 0)
+			return 1;
+	return 0;
+}
+
+static size_t
+count_active(const struct discovery *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->ncopies; i++)
+		n += d->copies[i].active != 0;
+	return n;
+}
+
+/* The index of the copy whose real path is path, or -1. */
+static long
+copy_index(const struct discovery *d, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncopies; i++)
+		if (strcmp(d->copies[i].path, path) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void
+test_two_copies(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o = { NULL, "/usr/bin:/bin", NULL };
+	struct err e = ERR_INIT;
+	char *root, *local, *pkg, *active = NULL;
+
+	root = at(tmp, "two");
+	put(root, "usr/share/perl5/Bucardo.pm", "package Bucardo;\n", 0644);
+	put(root, "usr/local/share/perl/5.36.0/Bucardo.pm", "x\n", 0644);
+	local = at(root, "usr/local/share/perl/5.36.0/Bucardo.pm");
+	pkg = at(root, "usr/share/perl5/Bucardo.pm");
+	o.root = root;
+
+	ok(discover_modules(&d, &o, &e) == 0,
+	    "root: discover_modules succeeds");
+	ok(d.ncopies == 2, "root: both copies found (got %zu)", d.ncopies);
+	if (d.ncopies == 2) {
+		is_str(d.copies[0].path, local, "root: /usr/local copy first");
+		ok(d.copies[0].active, "root: /usr/local copy active");
+		is_str(d.copies[1].path, pkg, "root: packaged copy second");
+		ok(!d.copies[1].active, "root: packaged copy not active");
+		is_str(d.copies[1].found_as, pkg,
+		    "root: found_as of a plain file");
+	}
+	is_str(d.active, local, "root: d.active is the /usr/local copy");
+	ok(d.perl == NULL && d.script == NULL, "root: nothing run");
+	discovery_release(&d);
+
+	ok(discover_active(&active, &o, &e) == 0,
+	    "root: discover_active succeeds");
+	is_str(active, local, "root: discover_active agrees");
+	free(active);
+
+	/* A leftover from before a perl upgrade ranks below the newer one. */
+	put(root, "usr/local/share/perl/5.34.0/Bucardo.pm", "old\n", 0644);
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 3,
+	    "root: three copies with an older perl's directory");
+	is_str(d.active, local, "root: newest perl version's copy active");
+	discovery_release(&d);
+
+	free(pkg);
+	free(local);
+	free(root);
+}
+
+static void
+test_dedupe(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o = { NULL, "/usr/bin:/bin", NULL };
+	struct err e = ERR_INIT;
+	char *root, *real, *first;
+
+	root = at(tmp, "dedupe");
+	put(root, "usr/share/perl5/Bucardo.pm", "package Bucardo;\n", 0644);
+	link_at(root, "usr/local/share/perl5/Bucardo.pm",
+	    "../../../share/perl5/Bucardo.pm");
+	link_at(root, "etc/perl/Bucardo.pm", "/usr/share/perl5/Bucardo.pm");
+	real = at(root, "usr/share/perl5/Bucardo.pm");
+	first = at(root, "etc/perl/Bucardo.pm");
+	o.root = root;
+
+	ok(discover_modules(&d, &o, &e) == 0,
+	    "dedupe: discover_modules succeeds");
+	ok(d.ncopies == 1, "dedupe: one file behind three names (got %zu)",
+	    d.ncopies);
+	if (d.ncopies >= 1) {
+		is_str(d.copies[0].path, real, "dedupe: real path reported");
+		is_str(d.copies[0].found_as, first,
+		    "dedupe: found_as is the first place looked");
+		ok(d.copies[0].active, "dedupe: it is active");
+	}
+	discovery_release(&d);
+	free(first);
+	free(real);
+	free(root);
+}
+
+static void
+test_links_stay_in_root(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o = { NULL, "/usr/bin:/bin", NULL };
+	struct err e = ERR_INIT;
+	char *root, *want, *dirlink;
+
+	/* Absolute target: the root's /opt, not the host's. */
+	root = at(tmp, "abs");
+	put(root, "opt/bucardo/Bucardo.pm", "package Bucardo;\n", 0644);
+	link_at(root, "usr/share/perl5/Bucardo.pm", "/opt/bucardo/Bucardo.pm");
+	want = at(root, "opt/bucardo/Bucardo.pm");
+	o.root = root;
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 1,
+	    "abs link: one copy");
+	if (d.ncopies == 1)
+		is_str(d.copies[0].path, want,
+		    "abs link: resolved within the root");
+	discovery_release(&d);
+	free(want);
+	free(root);
+
+	/* A directory link, matched by a wildcard, with an absolute target. */
+	root = at(tmp, "dirlink");
+	put(root, "srv/perl/Bucardo.pm", "package Bucardo;\n", 0644);
+	mkdirs(root, "usr/local/share/perl");
+	link_at(root, "usr/local/share/perl/5.36.0", "/srv/perl");
+	want = at(root, "srv/perl/Bucardo.pm");
+	dirlink = at(root, "usr/local/share/perl/5.36.0/Bucardo.pm");
+	o.root = root;
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 1,
+	    "dir link: one copy");
+	if (d.ncopies == 1) {
+		is_str(d.copies[0].path, want,
+		    "dir link: resolved within the root");
+		is_str(d.copies[0].found_as, dirlink, "dir link: found_as");
+	}
+	discovery_release(&d);
+	free(dirlink);
+	free(want);
+	free(root);
+
+	/*
+	 * Targets that exist on the host but not below the root: an absolute
+	 * one, and a relative one climbing past the root.
+	 */
+	root = at(tmp, "escape");
+	link_at(root, "usr/share/perl5/Bucardo.pm", "/etc/passwd");
+	link_at(root, "etc/perl/Bucardo.pm",
+	    "../../../../../../../../etc/passwd");
+	link_at(root, "usr/local/share/perl5/Bucardo.pm", "Bucardo.pm");
+	o.root = root;
+	ok(discover_modules(&d, &o, &e) == 0,
+	    "escape: discover_modules succeeds");
+	ok(d.ncopies == 0, "escape: no host file reported");
+	discovery_release(&d);
+	free(root);
+}
+
+static void
+test_rhel_order(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o = { NULL, "/usr/bin:/bin", "/home/alice" };
+	struct err e = ERR_INIT;
+	char *root, *local, *vendor, *active = NULL;
+
+	root = at(tmp, "rhel");
+	put(root, "usr/share/perl5/Bucardo.pm", "x\n", 0644);
+	put(root, "usr/share/perl5/vendor_perl/Bucardo.pm", "x\n", 0644);
+	put(root, "home/alice/perl5/lib/perl5/Bucardo.pm", "x\n", 0644);
+	put(root, "home/bob/perl5/lib/perl5/Bucardo.pm", "x\n", 0644);
+	vendor = at(root, "usr/share/perl5/vendor_perl/Bucardo.pm");
+	o.root = root;
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 4,
+	    "rhel: four copies");
+	is_str(d.active, vendor, "rhel: vendor_perl before /usr/share/perl5");
+	ok(count_active(&d) == 1, "rhel: exactly one copy marked active");
+	discovery_release(&d);
+
+	put(root, "usr/local/share/perl5/5.32/Bucardo.pm", "x\n", 0644);
+	local = at(root, "usr/local/share/perl5/5.32/Bucardo.pm");
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 5,
+	    "rhel: five copies");
+	is_str(d.active, local, "rhel: /usr/local before vendor_perl");
+	discovery_release(&d);
+
+	/* local::lib copies are never in a stock @INC. */
+	o.home = "/home/carol";
+	unlink(local);
+	unlink(vendor);
+	free(local);
+	local = at(root, "usr/share/perl5/Bucardo.pm");
+	unlink(local);
+	ok(discover_active(&active, &o, &e) == 0 && active == NULL,
+	    "rhel: home copies are not active");
+	free(active);
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 2,
+	    "rhel: home copies still reported");
+	discovery_release(&d);
+
+	free(local);
+	free(vendor);
+	free(root);
+}
+
+static void
+test_none(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o = { NULL, "/usr/bin:/bin", NULL };
+	struct err e = ERR_INIT;
+	char *root, *dir, *pattern, *active = (char *)"sentinel";
+
+	root = at(tmp, "empty");
+	mkdirs(root, "usr/share");
+	dir = at(root, "usr/share/perl5");
+	pattern = at(root, "usr/local/share/perl/5.*");
+	o.root = root;
+	ok(discover_modules(&d, &o, &e) == 0,
+	    "none: discover_modules succeeds");
+	ok(d.ncopies == 0 && d.active == NULL, "none: no copies");
+	ok(d.nsearched > 0, "none: searched list not empty (%zu)", d.nsearched);
+	ok(has_searched(&d, dir), "none: searched ROOT/usr/share/perl5");
+	ok(has_searched(&d, pattern), "none: unmatched pattern listed");
+	discovery_release(&d);
+	ok(discover_active(&active, &o, &e) == 0 && active == NULL,
+	    "none: discover_active gives NULL");
+
+	o.root = "/nonexistent/bucardo-aiven-root";
+	ok(discover_modules(&d, &o, &e) == -1, "missing root fails");
+	ok(strstr(e.msg, "/nonexistent/bucardo-aiven-root") != NULL,
+	    "missing root: message names it (%s)", e.msg);
+	discovery_release(&d);
+	free(pattern);
+	free(dir);
+	free(root);
+}
+
+static void
+test_live(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o = { NULL, NULL, NULL };
+	struct err e = ERR_INIT;
+	struct timeval t0, t1;
+	const char *host_path = getenv("PATH");
+	char *path_env = NULL, *lib, *libpm, *app, *apppm, *script, *perl;
+	char *shebang = NULL, *active = NULL;
+	long i_lib, i_app;
+
+	if (host_path == NULL)
+		host_path = "/usr/bin:/bin";
+	perl = discover_perl(&o);
+	ok(perl != NULL && perl[0] == '/', "discover_perl: absolute (%s)",
+	    perl ? perl : "(null)");
+	if (perl == NULL) {
+		printf("# no perl on PATH: skipping live tests\n");
+		return;
+	}
+
+	lib = at(tmp, "live/lib");
+	put(lib, "Bucardo.pm", "package Bucardo;\n", 0644);
+	libpm = at(lib, "Bucardo.pm");
+	put(tmp, "live/bin/bucardo", "#!/usr/bin/env perl\nprint 1;\n", 0755);
+	script = at(tmp, "live/bin/bucardo");
+	if (asprintf(&path_env, "%s/live/bin:%s", tmp, host_path) == -1)
+		return;
+	o.path_env = path_env;
+	setenv("PERL5LIB", lib, 1);
+
+	gettimeofday(&t0, NULL);
+	ok(discover_modules(&d, &o, &e) == 0,
+	    "live: discover_modules succeeds");
+	diag(&e);
+	gettimeofday(&t1, NULL);
+	printf("# live discover_modules: %.1f ms\n",
+	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_usec - t0.tv_usec) / 1e3);
+	is_str(d.script, script, "live: the temp bucardo script is found");
+	ok(d.perl != NULL && d.perl[0] == '/',
+	    "live: env perl resolved on PATH");
+	is_str(d.active, libpm, "live: PERL5LIB copy is active");
+	ok(d.ncopies >= 1 && d.copies[0].active &&
+	    strcmp(d.copies[0].path, libpm) == 0, "live: and listed first");
+	ok(count_active(&d) == 1, "live: exactly one copy marked active");
+	ok(has_searched(&d, lib), "live: PERL5LIB directory searched");
+	discovery_release(&d);
+	ok(discover_active(&active, &o, &e) == 0, "live: discover_active");
+	is_str(active, libpm, "live: discover_active agrees");
+	free(active);
+	active = NULL;
+
+	/* A symlinked script puts its target's directory before @INC. */
+	app = at(tmp, "live/app");
+	put(app, "bucardo", "#!/usr/bin/env perl\n", 0755);
+	put(app, "Bucardo.pm", "package Bucardo;\n", 0644);
+	link_at(tmp, "live/bin2/bucardo", "../app/bucardo");
+	apppm = at(app, "Bucardo.pm");
+	free(path_env);
+	if (asprintf(&path_env, "%s/live/bin2:%s", tmp, host_path) == -1)
+		return;
+	o.path_env = path_env;
+	ok(discover_modules(&d, &o, &e) == 0,
+	    "link: discover_modules succeeds");
+	diag(&e);
+	is_str(d.active, apppm, "link: the link target's directory wins");
+	i_app = copy_index(&d, apppm);
+	i_lib = copy_index(&d, libpm);
+	ok(i_app == 0 && i_lib == 1, "link: then PERL5LIB (%ld, %ld)",
+	    i_app, i_lib);
+	discovery_release(&d);
+
+	/* "#!/path/to/perl -T": perl ignores PERL5LIB, and so do we. */
+	if (asprintf(&shebang, "#!%s -T\n", perl) == -1)
+		return;
+	put(tmp, "live/bin/bucardo", shebang, 0755);
+	free(path_env);
+	if (asprintf(&path_env, "%s/live/bin:%s", tmp, host_path) == -1)
+		return;
+	o.path_env = path_env;
+	ok(discover_modules(&d, &o, &e) == 0,
+	    "taint: discover_modules succeeds");
+	diag(&e);
+	is_str(d.perl, perl, "taint: the #! interpreter is used");
+	ok(d.active == NULL || strcmp(d.active, libpm) != 0,
+	    "taint: PERL5LIB copy not active");
+	ok(copy_index(&d, libpm) == -1,
+	    "taint: PERL5LIB directory not in @INC");
+	discovery_release(&d);
+	free(shebang);
+
+	/* No bucardo script on PATH: perl on PATH. */
+	link_at(tmp, "live/perlonly/perl", perl);
+	free(path_env);
+	if (asprintf(&path_env, "%s/live/perlonly", tmp) == -1)
+		return;
+	o.path_env = path_env;
+	ok(discover_modules(&d, &o, &e) == 0,
+	    "no script: discover_modules succeeds");
+	diag(&e);
+	ok(d.script == NULL, "no script: none reported");
+	ok(d.perl != NULL && strstr(d.perl, "/live/perlonly/perl") != NULL,
+	    "no script: perl from PATH (%s)", d.perl ? d.perl : "(null)");
+	is_str(d.active, libpm, "no script: PERL5LIB copy active");
+	discovery_release(&d);
+
+	/* A perl that fails is an error, not "none found". */
+	put(tmp, "live/badperl/perl", "#!/bin/sh\necho broken >&2\nexit 3\n",
+	    0755);
+	free(path_env);
+	if (asprintf(&path_env, "%s/live/badperl", tmp) == -1)
+		return;
+	o.path_env = path_env;
+	ok(discover_modules(&d, &o, &e) == -1, "bad perl: fails");
+	ok(strstr(e.msg, "status 3: broken") != NULL, "bad perl: says why (%s)",
+	    e.msg);
+	discovery_release(&d);
+
+	/* Under a root, discover_perl is the host's perl on PATH. */
+	o.root = tmp;
+	o.path_env = host_path;
+	free(perl);
+	perl = discover_perl(&o);
+	ok(perl != NULL && perl[0] == '/', "discover_perl under a root: %s",
+	    perl ? perl : "(null)");
+
+	unsetenv("PERL5LIB");
+	free(perl);
+	free(path_env);
+	free(apppm);
+	free(app);
+	free(script);
+	free(libpm);
+	free(lib);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int
+main(void)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *tmpl = NULL, *tmp;
+
+	if (tmpdir == NULL || tmpdir[0] != '/')
+		tmpdir = "/tmp";
+	if (asprintf(&tmpl, "%s/test-discover.XXXXXX", tmpdir) == -1 ||
+	    mkdtemp(tmpl) == NULL || (tmp = realpath(tmpl, NULL)) == NULL) {
+		ok(0, "mkdtemp: %s", strerror(errno));
+		return tap_done();
+	}
+	test_two_copies(tmp);
+	test_dedupe(tmp);
+	test_links_stay_in_root(tmp);
+	test_rhel_order(tmp);
+	test_none(tmp);
+	test_live(tmp);
+
+	if (nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		printf("# could not remove %s\n", tmp);
+	free(tmp);
+	free(tmpl);
+	return tap_done();
+}
