@@ -1,1 +1,879 @@
-int main(void) { return 0; }
+/* cli.c: the command line: options, the command table, and each command's flow. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "atomic.h"
+#include "diff.h"
+#include "discover.h"
+#include "report.h"
+#include "rewrite.h"
+#include "rules.h"
+#include "running.h"
+#include "store.h"
+#include "verify.h"
+
+#define PROGNAME		"bucardo-aiven"
+#define DEFAULT_FUNCTION	"aiven_extras.session_replication_role"
+
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_CHANGED = 2,	/* --detailed-exitcodes, something (would have) changed */
+	EXIT_NOT_PATCHED = 3,	/* status: a copy is not patched */
+	EXIT_NONE_FOUND = 4,	/* status: no copy found */
+	EXIT_USAGE = 64		/* EX_USAGE */
+};
+
+/* Options that only some commands take; the table says which. */
+enum {
+	OPT_CHECK = 1 << 0,
+	OPT_DIFF = 1 << 1,
+	OPT_FUNCTION = 1 << 2,
+	OPT_NO_PERL_CHECK = 1 << 3,
+	OPT_DETAILED = 1 << 4,
+	OPT_FORCE = 1 << 5,
+	OPT_KEEP_PERL_ENV = 1 << 6
+};
+
+struct options {
+	const char	*root;
+	const char	*state_dir;
+	const char	*pid_dir;
+	const char	*rules_dir;
+	const char	*function;
+	int		 json;
+	int		 quiet;
+	int		 verbose;
+	int		 check;
+	int		 diff;
+	int		 no_perl_check;
+	int		 detailed_exitcodes;
+	int		 force;
+	int		 keep_perl_env;
+	unsigned	 lock_timeout;
+	unsigned	 seen;		/* OPT_* given on the command line */
+	char		**files;
+	int		 nfiles;
+	char		 state_buf[PATH_MAX];
+	char		 pid_buf[PATH_MAX];
+};
+
+struct command {
+	const char	*name;
+	int		(*run)(struct options *);
+	const char	*args;
+	const char	*summary;
+	unsigned	 accepts;
+};
+
+static int	cmd_status(struct options *);
+static int	cmd_apply(struct options *);
+static int	cmd_revert(struct options *);
+static int	cmd_history(struct options *);
+
+static const struct command commands[] = {
+	{ "status", cmd_status, "[FILE ...]",
+	    "show every Bucardo.pm, its version and state, and which one perl loads", 0 },
+	{ "apply", cmd_apply,
+	    "[--check] [--diff] [--function NAME] [--no-perl-check] [--detailed-exitcodes] [FILE ...]",
+	    "rewrite the session_replication_role statements (backing up the original)",
+	    OPT_CHECK | OPT_DIFF | OPT_FUNCTION | OPT_NO_PERL_CHECK | OPT_DETAILED |
+	    OPT_KEEP_PERL_ENV },
+	{ "revert", cmd_revert, "[--check] [--diff] [--force] [--detailed-exitcodes] [FILE ...]",
+	    "put back the original from the backup store", OPT_CHECK | OPT_DIFF | OPT_FORCE |
+	    OPT_DETAILED },
+	{ "history", cmd_history, "[FILE]",
+	    "list what the backup store holds: when, which file, which version, what was done", 0 },
+};
+
+static void __attribute__((format(printf, 1, 2)))
+complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", PROGNAME);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+usage(FILE *to)
+{
+	size_t i;
+
+	fprintf(to, "usage: %s [--root DIR] [--state-dir DIR] [--json] [-q] [-v] COMMAND [ARGS]\n",
+	    PROGNAME);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(to, "       %s %s %s\n", PROGNAME, commands[i].name, commands[i].args);
+	fprintf(to, "\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(to, "\nglobal options:\n"
+	    "  --root DIR        search below DIR instead of /; state in DIR/var/lib/bucardo-aiven\n"
+	    "  --state-dir DIR   backup store (default %s)\n"
+	    "  --pid-dir DIR     where Bucardo keeps its pid files (default %s)\n"
+	    "  --rules DIR       rewrite rules from DIR instead of the built-in patches/\n"
+	    "  --lock-timeout N  wait up to N seconds for another run (default 30)\n"
+	    "  --json            one JSON document on stdout\n"
+	    "  -q, --quiet       print nothing but errors\n"
+	    "  -v, --verbose     show each statement found and how it is rewritten\n"
+	    "  -h, --help        this text;  -V, --version  the version\n"
+	    "\nSee bucardo-aiven(8).\n", DEFAULT_STATE_DIR, DEFAULT_PID_DIR);
+}
+
+/* Print the per-file errors on stderr, then the report on stdout. */
+static void
+finish(const struct options *o, const struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfiles; i++)
+		if (r->files[i].failed && r->files[i].message != NULL)
+			complain("%s", r->files[i].message);
+	if (o->json) {
+		if (report_print_json(r) == -1)
+			complain("cannot write the JSON report");
+	} else if (!o->quiet)
+		report_print_text(r, o->verbose);
+}
+
+static int
+fail_file(struct file_report *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail_file(struct file_report *f, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	free(f->message);
+	f->message = msg;
+	f->failed = 1;
+	return -1;
+}
+
+static void
+note_file(struct file_report *f, const char *msg)
+{
+	free(f->message);
+	f->message = strdup(msg);
+}
+
+static void
+discover_options(const struct options *o, struct discover_options *d)
+{
+	d->root = o->root;
+	d->path_env = getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+	d->home = getenv("HOME");
+}
+
+/*
+ * The files a command works on: the ones given, or every copy discovery
+ * finds. want_active asks which one perl loads (costs one perl run when
+ * files are given).
+ */
+static int
+gather(struct options *o, struct report *r, struct discovery *d, int want_active)
+{
+	struct discover_options dopt;
+	struct err e = ERR_INIT;
+	char *active = NULL, real[PATH_MAX];
+	size_t i;
+	int k;
+
+	discover_options(o, &dopt);
+	if (o->nfiles == 0) {
+		if (discover_modules(d, &dopt, &e) == -1) {
+			complain("%s", e.msg);
+			return -1;
+		}
+		r->discovered = 1;
+		r->searched = d->searched;
+		r->nsearched = d->nsearched;
+		for (i = 0; i < d->ncopies; i++) {
+			struct file_report *f = report_add(r, d->copies[i].path);
+
+			if (f == NULL)
+				return -1;
+			f->active = d->copies[i].active;
+		}
+		return 0;
+	}
+	if (want_active && discover_active(&active, &dopt, &e) == -1)
+		complain("%s (which copy perl loads is not shown)", e.msg);
+	for (k = 0; k < o->nfiles; k++) {
+		struct file_report *f = report_add(r, o->files[k]);
+
+		if (f == NULL)
+			return -1;
+		f->active = active != NULL && realpath(o->files[k], real) != NULL &&
+		    strcmp(real, active) == 0;
+	}
+	free(active);
+	return 0;
+}
+
+static int
+load_rules(const struct options *o, struct ruleset *rs)
+{
+	struct err e = ERR_INIT;
+	int rc;
+
+	rc = o->rules_dir != NULL ? rules_load_dir(rs, o->rules_dir, &e) :
+	    rules_load_builtin(rs, &e);
+	if (rc == -1)
+		complain("%s", e.msg);
+	return rc;
+}
+
+/* Read and judge one file, filling its report entry. */
+static int
+examine(const struct options *o, const struct ruleset *rs, struct file_report *f,
+    struct target *t, struct analysis *a)
+{
+	struct err e = ERR_INIT;
+	struct perl_source src;
+	struct buf sql = BUF_INIT;
+	size_t i;
+
+	if (atomic_open(t, f->path, &e) == -1)
+		return fail_file(f, "%s", e.msg);
+	free(f->real);
+	f->real = strdup(t->real);
+	if (rewrite_analyze(a, rs, o->function, t->content.data ? t->content.data : "",
+	    t->content.len, &e) == -1)
+		return fail_file(f, "%s: %s", f->path, e.msg);
+	for (i = 0; i < f->nstatements; i++) {
+		free(f->statements[i].sub);
+		free(f->statements[i].before);
+		free(f->statements[i].after);
+	}
+	f->nstatements = 0;
+	f->state = rewrite_state_name(a->state);
+	free(f->version);
+	f->version = a->version ? strdup(a->version) : NULL;
+	free(f->layout);
+	f->layout = a->layout ? strdup(a->layout->name) : NULL;
+	if (a->state == MODULE_UNSUPPORTED)
+		return 0;
+	locate_source(&src, t->content.data, t->content.len);
+	for (i = 0; i < a->nsites; i++) {
+		const struct site *s = &a->sites[i];
+		char *after = NULL;
+
+		locate_literal_text(&src, &s->lit, &sql);
+		if (!s->patched) {
+			const char *at = strstr(s->rule->becomes, "{function}");
+
+			if (asprintf(&after, "%.*s%s%s", (int)(at - s->rule->becomes),
+			    s->rule->becomes, o->function, at + 10) == -1)
+				after = NULL;
+		}
+		report_statement(f, s->rule->sub, s->line, sql.data, after);
+		free(after);
+	}
+	buf_release(&sql);
+	return 0;
+}
+
+static int
+add_diff(struct file_report *f, const char *path, const struct buf *old, const struct buf *new)
+{
+	struct buf d = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (diff_unified(&d, path, old->data, old->len, new->data, new->len, &e) == -1) {
+		buf_release(&d);
+		return fail_file(f, "%s", e.msg);
+	}
+	f->diff = d.len > 0 ? buf_detach(&d, NULL) : NULL;
+	buf_release(&d);
+	return 0;
+}
+
+/*
+ * perl -c on the staged result. A result that fails while the original
+ * compiles is refused; when the original fails too (perl or a dependency
+ * such as DBIx::Safe missing) the structural check has to do.
+ */
+static int
+perl_check(const struct options *o, const char *perl, struct file_report *f,
+    const struct target *t, const char *staged)
+{
+	struct buf diag = BUF_INIT, odiag = BUF_INIT;
+	struct err e = ERR_INIT;
+	int v, rc = 0;
+	char *nl;
+
+	if (o->no_perl_check) {
+		f->perl_check = "skipped";
+		return 0;
+	}
+	v = verify_perl_compiles(perl, staged, o->keep_perl_env, 120, &diag, &e);
+	if (v == -1) {
+		rc = fail_file(f, "%s; nothing written", e.msg);
+	} else if (v == PERL_COMPILES) {
+		f->perl_check = "passed";
+	} else if (v == PERL_NOT_RUN) {
+		f->perl_check = "not-run";
+		note_file(f, "perl could not be run; checked by structure only");
+	} else if (verify_perl_compiles(perl, t->real, o->keep_perl_env, 120, &odiag, &e) ==
+	    PERL_COMPILES) {
+		if ((nl = strchr(diag.data ? diag.data : "", '\n')) != NULL)
+			*nl = '\0';
+		rc = fail_file(f, "%s: the rewritten file does not compile although the original "
+		    "does (%s); nothing written, please report this", t->path,
+		    diag.data ? diag.data : "no message");
+	} else {
+		f->perl_check = "original-fails";
+		if ((nl = strchr(odiag.data ? odiag.data : "", '\n')) != NULL)
+			*nl = '\0';
+		if (asprintf(&nl, "perl -c fails on the original too (%s); is a dependency such "
+		    "as DBI, DBD::Pg or DBIx::Safe missing? checked by structure only",
+		    odiag.data ? odiag.data : "no message") != -1) {
+			free(f->message);
+			f->message = nl;
+		}
+	}
+	buf_release(&diag);
+	buf_release(&odiag);
+	return rc;
+}
+
+/* Patch one file under the store's lock; re-reads it, as another run may have. */
+static int
+patch_one(const struct options *o, const struct ruleset *rs, struct store *store,
+    const char *perl, struct file_report *f)
+{
+	struct target t = TARGET_INIT;
+	struct analysis a = ANALYSIS_INIT;
+	struct staged s = STAGED_INIT;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct store_record rec;
+	char id[41];
+	int rc = -1;
+
+	if (examine(o, rs, f, &t, &a) == -1)
+		goto cleanup;
+	if (a.state == MODULE_UNSUPPORTED) {
+		fail_file(f, "%s: %s; nothing written", f->path, a.reason);
+		goto cleanup;
+	}
+	if (a.state == MODULE_PATCHED) {
+		f->action = "already patched";
+		f->state_after = f->state;
+		rc = 0;
+		goto cleanup;
+	}
+	if (rewrite_apply(&out, &a, o->function, t.content.data, t.content.len, &e) == -1 ||
+	    rewrite_verify(rs, o->function, f->path, &a, t.content.data, t.content.len,
+	    out.data, out.len, &e) == -1) {
+		fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	if (o->diff && add_diff(f, t.real, &t.content, &out) == -1)
+		goto cleanup;
+	if (atomic_stage(&s, &t, out.data, out.len, &e) == -1) {
+		fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	if (perl_check(o, perl, f, &t, s.tmp) == -1)
+		goto cleanup;
+	/* The original is safe in the store before anything replaces it. */
+	if (store_keep_original(store, t.real, t.content.data, t.content.len, id, &e) == -1) {
+		fail_file(f, "%s; nothing written", e.msg);
+		goto cleanup;
+	}
+	if (atomic_commit(&s, &t, &e) == -1) {
+		fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	f->changed = 1;
+	f->action = "patched";
+	f->state_after = "patched";
+	rec = (struct store_record){ "apply", t.real, a.version, o->function,
+	    t.content.data, t.content.len, out.data, out.len, 0 };
+	if (store_commit(store, &rec, &e) == -1) {
+		fail_file(f, "%s: patched, but the history could not be recorded (%s); "
+		    "revert will need --force", f->path, e.msg);
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	atomic_abort(&s);
+	buf_release(&out);
+	analysis_release(&a);
+	atomic_release(&t);
+	return rc;
+}
+
+/* Advice when a running Bucardo loaded a file before it was changed. */
+static void
+restart_advice(const struct options *o, struct report *r, int only_changed)
+{
+	struct bucardo_daemon daemon;
+	struct err e = ERR_INIT;
+	struct stat st;
+	size_t i;
+
+	if (running_bucardo(o->pid_dir, &daemon, &e) != 1)
+		return;
+	for (i = 0; i < r->nfiles; i++) {
+		const struct file_report *f = &r->files[i];
+
+		if (!f->active || f->failed || (only_changed && !f->changed))
+			continue;
+		if (!only_changed && (f->real == NULL || stat(f->real, &st) == -1 ||
+		    st.st_mtime < daemon.started))
+			continue;
+		if (asprintf(&r->restart, "Bucardo is running (pid %ld) with the module as it was "
+		    "before %s changed: restart it to load the change (bucardo restart)",
+		    (long)daemon.pid, f->path) == -1)
+			r->restart = NULL;
+		return;
+	}
+}
+
+static void
+mark_active(const struct options *o, struct report *r)
+{
+	struct discover_options dopt;
+	struct err e = ERR_INIT;
+	char *active = NULL;
+	size_t i;
+
+	if (r->discovered)
+		return;
+	discover_options(o, &dopt);
+	if (discover_active(&active, &dopt, &e) == -1 || active == NULL)
+		return;
+	for (i = 0; i < r->nfiles; i++)
+		r->files[i].active = r->files[i].real != NULL && strcmp(r->files[i].real, active) == 0;
+	free(active);
+}
+
+static int
+cmd_apply(struct options *o)
+{
+	struct report r = REPORT_INIT;
+	struct discovery d = DISCOVERY_INIT;
+	struct ruleset rs = RULESET_INIT;
+	struct store *store = NULL;
+	struct err e = ERR_INIT;
+	char *perl = NULL;
+	size_t i, todo = 0;
+	int status = EXIT_FAILED, failed = 0;
+
+	r.command = "apply";
+	r.check_mode = o->check;
+	r.state_dir = o->state_dir;
+	r.function = o->function;
+	if (load_rules(o, &rs) == -1 || gather(o, &r, &d, 0) == -1)
+		goto done;
+
+	/* First a read-only pass: the already-patched path writes and locks nothing. */
+	for (i = 0; i < r.nfiles; i++) {
+		struct file_report *f = &r.files[i];
+		struct target t = TARGET_INIT;
+		struct analysis a = ANALYSIS_INIT;
+		struct buf out = BUF_INIT;
+
+		if (examine(o, &rs, f, &t, &a) == -1) {
+			failed = 1;
+		} else if (a.state == MODULE_UNSUPPORTED) {
+			fail_file(f, "%s: %s; nothing written", f->path, a.reason);
+			failed = 1;
+		} else if (a.state == MODULE_PATCHED) {
+			f->action = "already patched";
+			f->state_after = f->state;
+		} else if (o->check) {
+			if (rewrite_apply(&out, &a, o->function, t.content.data, t.content.len, &e) == -1 ||
+			    rewrite_verify(&rs, o->function, f->path, &a, t.content.data,
+			    t.content.len, out.data, out.len, &e) == -1) {
+				fail_file(f, "%s", e.msg);
+				failed = 1;
+			} else if (o->diff && add_diff(f, t.real, &t.content, &out) == -1) {
+				failed = 1;
+			} else {
+				f->action = "would patch";
+				f->changed = 1;
+				f->state_after = "patched";
+			}
+		} else
+			todo++;
+		buf_release(&out);
+		analysis_release(&a);
+		atomic_release(&t);
+	}
+	if (r.nfiles == 0 && r.discovered) {
+		complain("no Bucardo.pm found; give its path, or see 'bucardo-aiven status'");
+		goto done;
+	}
+	/* All or nothing: one refused copy stops the run before any is written. */
+	if (failed || todo == 0 || o->check) {
+		status = failed ? EXIT_FAILED : report_changed(&r) && o->detailed_exitcodes ?
+		    EXIT_CHANGED : EXIT_OK;
+		goto done;
+	}
+
+	if (store_open(&store, o->state_dir, STORE_WRITE, o->lock_timeout, &e) == -1) {
+		complain("%s", e.msg);
+		goto done;
+	}
+	if (!o->no_perl_check) {
+		struct discover_options dopt;
+
+		discover_options(o, &dopt);
+		perl = discover_perl(&dopt);
+	}
+	for (i = 0; i < r.nfiles; i++) {
+		struct file_report *f = &r.files[i];
+
+		if (f->state_after != NULL)
+			continue;
+		if (patch_one(o, &rs, store, perl ? perl : "perl", f) == -1)
+			failed = 1;
+	}
+	if (report_changed(&r)) {
+		mark_active(o, &r);
+		restart_advice(o, &r, 1);
+	}
+	status = failed ? EXIT_FAILED : report_changed(&r) && o->detailed_exitcodes ?
+	    EXIT_CHANGED : EXIT_OK;
+done:
+	finish(o, &r);
+	free(perl);
+	store_close(store);
+	report_release(&r);
+	discovery_release(&d);
+	rules_release(&rs);
+	return status;
+}
+
+static int
+cmd_status(struct options *o)
+{
+	struct report r = REPORT_INIT;
+	struct discovery d = DISCOVERY_INIT;
+	struct ruleset rs = RULESET_INIT;
+	size_t i;
+	int status = EXIT_FAILED, unreadable = 0, unpatched = 0;
+
+	r.command = "status";
+	r.state_dir = o->state_dir;
+	r.function = o->function;
+	if (load_rules(o, &rs) == -1 || gather(o, &r, &d, 1) == -1)
+		goto done;
+	for (i = 0; i < r.nfiles; i++) {
+		struct file_report *f = &r.files[i];
+		struct target t = TARGET_INIT;
+		struct analysis a = ANALYSIS_INIT;
+
+		if (examine(o, &rs, f, &t, &a) == -1)
+			unreadable = 1;
+		else if (a.state != MODULE_PATCHED) {
+			unpatched = 1;
+			if (a.state == MODULE_UNSUPPORTED)
+				note_file(f, a.reason);
+		}
+		analysis_release(&a);
+		atomic_release(&t);
+	}
+	restart_advice(o, &r, 0);
+	status = unreadable ? EXIT_FAILED : r.nfiles == 0 ? EXIT_NONE_FOUND :
+	    unpatched ? EXIT_NOT_PATCHED : EXIT_OK;
+done:
+	finish(o, &r);
+	report_release(&r);
+	discovery_release(&d);
+	rules_release(&rs);
+	return status;
+}
+
+/* Put one file's original back, when the file is what the tool wrote. */
+static int
+revert_one(const struct options *o, struct store *store, struct file_report *f)
+{
+	struct target t = TARGET_INIT;
+	struct staged s = STAGED_INIT;
+	struct buf original = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct store_record rec;
+	char original_id[41], written_id[41] = "", current_id[41];
+	int rc = -1, known;
+
+	if (atomic_open(&t, f->path, &e) == -1)
+		return fail_file(f, "%s", e.msg);
+	f->real = strdup(t.real);
+	if ((known = store_lookup(store, t.real, &original, original_id, written_id, &e)) == -1) {
+		fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	if (known == 0) {
+		fail_file(f, "%s: the backup store %s holds no original of this file; "
+		    "nothing to revert (reinstall the package that owns it to get a pristine copy)",
+		    f->path, o->state_dir);
+		goto cleanup;
+	}
+	if (store_blob_id(store, t.content.data, t.content.len, current_id, &e) == -1) {
+		fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	if (strcmp(current_id, original_id) == 0) {
+		f->action = "already original";
+		rc = 0;
+		goto cleanup;
+	}
+	if (strcmp(current_id, written_id) != 0 && !o->force) {
+		fail_file(f, "%s: the file is not what bucardo-aiven wrote (a package upgrade or "
+		    "a hand edit since?); not reverted; --force puts the stored original back anyway",
+		    f->path);
+		goto cleanup;
+	}
+	if (o->diff && add_diff(f, t.real, &t.content, &original) == -1)
+		goto cleanup;
+	f->changed = 1;
+	if (o->check) {
+		f->action = "would revert";
+		rc = 0;
+		goto cleanup;
+	}
+	if (atomic_stage(&s, &t, original.data, original.len, &e) == -1 ||
+	    atomic_commit(&s, &t, &e) == -1) {
+		f->changed = 0;
+		fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	f->action = "reverted";
+	rec = (struct store_record){ "revert", t.real, NULL, NULL, t.content.data, t.content.len,
+	    original.data, original.len, 1 };
+	if (store_commit(store, &rec, &e) == -1) {
+		fail_file(f, "%s: reverted, but the history could not be recorded (%s)", f->path,
+		    e.msg);
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	atomic_abort(&s);
+	buf_release(&original);
+	atomic_release(&t);
+	return rc;
+}
+
+static int
+cmd_revert(struct options *o)
+{
+	struct report r = REPORT_INIT;
+	struct discovery d = DISCOVERY_INIT;
+	struct store *store = NULL;
+	struct err e = ERR_INIT;
+	struct stat st;
+	size_t i;
+	int status = EXIT_FAILED, failed = 0;
+
+	r.command = "revert";
+	r.check_mode = o->check;
+	r.state_dir = o->state_dir;
+	if (gather(o, &r, &d, 0) == -1)
+		goto done;
+	if (r.nfiles == 0) {
+		complain("no Bucardo.pm found; give its path");
+		goto done;
+	}
+	if (stat(o->state_dir, &st) == -1) {
+		complain("%s: no backup store here; nothing was ever applied with this state "
+		    "directory (see --state-dir)", o->state_dir);
+		goto done;
+	}
+	if (store_open(&store, o->state_dir, o->check ? STORE_READ : STORE_WRITE,
+	    o->lock_timeout, &e) == -1) {
+		complain("%s", e.msg);
+		goto done;
+	}
+	for (i = 0; i < r.nfiles; i++)
+		if (revert_one(o, store, &r.files[i]) == -1)
+			failed = 1;
+	if (report_changed(&r) && !o->check) {
+		mark_active(o, &r);
+		restart_advice(o, &r, 1);
+	}
+	status = failed ? EXIT_FAILED : report_changed(&r) && o->detailed_exitcodes ?
+	    EXIT_CHANGED : EXIT_OK;
+done:
+	finish(o, &r);
+	store_close(store);
+	report_release(&r);
+	discovery_release(&d);
+	return status;
+}
+
+static int
+cmd_history(struct options *o)
+{
+	struct report r = REPORT_INIT;
+	struct store *store = NULL;
+	struct err e = ERR_INIT;
+	struct stat st;
+	char real[PATH_MAX];
+	const char *filter = NULL;
+	int status = EXIT_FAILED;
+
+	r.command = "history";
+	r.state_dir = o->state_dir;
+	if (o->nfiles > 1) {
+		complain("history takes at most one FILE");
+		return EXIT_USAGE;
+	}
+	if (o->nfiles == 1)
+		filter = realpath(o->files[0], real) != NULL ? real : o->files[0];
+	if (stat(o->state_dir, &st) == -1 && errno == ENOENT) {
+		status = EXIT_OK;	/* nothing was ever recorded */
+		goto done;
+	}
+	if (store_open(&store, o->state_dir, STORE_READ, o->lock_timeout, &e) == -1 ||
+	    store_history(store, filter, &r.events, &r.nevents, &e) == -1) {
+		complain("%s", e.msg);
+		goto done;
+	}
+	status = EXIT_OK;
+done:
+	if (status == EXIT_OK)
+		finish(o, &r);
+	store_close(store);
+	report_release(&r);
+	return status;
+}
+
+static int
+parse_timeout(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s || v > 86400)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { LONG_ROOT = 256, LONG_STATE, LONG_PID, LONG_RULES, LONG_FUNCTION, LONG_CHECK,
+		LONG_DIFF, LONG_NO_PERL, LONG_DETAILED, LONG_FORCE, LONG_JSON, LONG_LOCK,
+		LONG_KEEP_ENV };
+	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, LONG_ROOT },
+		{ "state-dir", required_argument, NULL, LONG_STATE },
+		{ "pid-dir", required_argument, NULL, LONG_PID },
+		{ "rules", required_argument, NULL, LONG_RULES },
+		{ "lock-timeout", required_argument, NULL, LONG_LOCK },
+		{ "function", required_argument, NULL, LONG_FUNCTION },
+		{ "check", no_argument, NULL, LONG_CHECK },
+		{ "diff", no_argument, NULL, LONG_DIFF },
+		{ "no-perl-check", no_argument, NULL, LONG_NO_PERL },
+		{ "keep-perl-env", no_argument, NULL, LONG_KEEP_ENV },
+		{ "detailed-exitcodes", no_argument, NULL, LONG_DETAILED },
+		{ "force", no_argument, NULL, LONG_FORCE },
+		{ "json", no_argument, NULL, LONG_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct options o;
+	const struct command *cmd = NULL;
+	struct stat st;
+	size_t i;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	o.function = DEFAULT_FUNCTION;
+	o.lock_timeout = 30;
+	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case LONG_ROOT: o.root = optarg; break;
+		case LONG_STATE: o.state_dir = optarg; break;
+		case LONG_PID: o.pid_dir = optarg; break;
+		case LONG_RULES: o.rules_dir = optarg; break;
+		case LONG_FUNCTION: o.function = optarg; o.seen |= OPT_FUNCTION; break;
+		case LONG_CHECK: o.check = 1; o.seen |= OPT_CHECK; break;
+		case LONG_DIFF: o.diff = 1; o.seen |= OPT_DIFF; break;
+		case LONG_NO_PERL: o.no_perl_check = 1; o.seen |= OPT_NO_PERL_CHECK; break;
+		case LONG_KEEP_ENV: o.keep_perl_env = 1; o.seen |= OPT_KEEP_PERL_ENV; break;
+		case LONG_DETAILED: o.detailed_exitcodes = 1; o.seen |= OPT_DETAILED; break;
+		case LONG_FORCE: o.force = 1; o.seen |= OPT_FORCE; break;
+		case LONG_JSON: o.json = 1; break;
+		case LONG_LOCK:
+			if (parse_timeout(optarg, &o.lock_timeout) == -1) {
+				complain("--lock-timeout: '%s' is not a number of seconds", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q': o.quiet = 1; break;
+		case 'v': o.verbose = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("%s %s\n", PROGNAME, PACKAGE_VERSION); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		complain("%s: unknown command; try --help", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (o.seen & ~cmd->accepts) {
+		complain("%s: an option given does not apply to this command; try --help", cmd->name);
+		return EXIT_USAGE;
+	}
+	if (!rules_function_ok(o.function)) {
+		complain("--function %s: not a plain SQL function name (schema.name, letters, "
+		    "digits and _ only)", o.function);
+		return EXIT_USAGE;
+	}
+	if (o.root != NULL) {
+		if (stat(o.root, &st) == -1 || !S_ISDIR(st.st_mode)) {
+			complain("%s: --root must be an existing directory", o.root);
+			return EXIT_USAGE;
+		}
+		if (strcmp(o.root, "/") == 0)
+			o.root = NULL;
+	}
+	if (o.state_dir == NULL) {
+		snprintf(o.state_buf, sizeof(o.state_buf), "%s%s", o.root ? o.root : "",
+		    DEFAULT_STATE_DIR);
+		o.state_dir = o.state_buf;
+	}
+	if (o.pid_dir == NULL) {
+		snprintf(o.pid_buf, sizeof(o.pid_buf), "%s%s", o.root ? o.root : "", DEFAULT_PID_DIR);
+		o.pid_dir = o.pid_buf;
+	}
+	o.files = argv + optind + 1;
+	o.nfiles = argc - optind - 1;
+	return cmd->run(&o);
+}

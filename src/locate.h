@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "err.h"
+#include "errmsg.h"
 
 struct span {
 	size_t	start;

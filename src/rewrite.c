@@ -203,8 +203,10 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 				goto fail_memory;
 			continue;
 		}
-		if (!matches(mentions, md, &text))
-			continue;
+		/*
+		 * The rewritten form need not mention session_replication_role
+		 * (--function may name anything), so it is recognised first.
+		 */
 		free(have_normal);
 		if ((have_normal = sql_normal(text.data)) == NULL)
 			goto fail_memory;
@@ -220,6 +222,8 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 			rc = 0;
 			goto cleanup;
 		}
+		if (!matches(mentions, md, &text))
+			continue;
 		unsupported(a, "sub %s (line %u) holds an unexpected session_replication_role "
 		    "statement: %.120s", r->sub, line, text.data);
 		rc = 0;

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "errmsg.h"
 
 /*
  * A rules file is a list of "key value" lines; '#' starts a comment line.

@@ -25,7 +25,7 @@ fail() {
 	echo "not ok $_tap_n - $1"
 	shift
 	local line
-	for line in "$@"; do printf '#   %s\n' "$line"; done
+	for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
 }
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP $2"; }
 

@@ -1,3 +1,64 @@
+# revert.sh: the original comes back only when the file is what the tool wrote, unless --force.
 . "$(dirname "$0")/lib.sh"
-fail "revert: not written yet"
+
+root=$T/basic
+pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")
+run_ba --root "$root" apply "$pm"
+run_ba --root "$root" revert --check "$pm"
+expect_rc 0 "revert --check exits 0"
+contains "$out" "would revert" "revert --check says it would revert"
+same_file "$pm" "$FIXTURES/expected/bucardo-5.6.pm" "revert --check writes nothing"
+run_ba --root "$root" revert --diff "$pm"
+expect_rc 0 "revert exits 0"
+contains "$out" "-        \$dbh->do(q{select aiven_extras.session_replication_role('replica');});" "revert --diff shows the change"
+same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "revert restores the original byte for byte"
+run_ba --root "$root" revert --detailed-exitcodes "$pm"
+expect_rc 0 "a second revert changes nothing and exits 0"
+contains "$out" "already original" "a second revert says the file is already the original"
+
+# A partial file's original is the partial file, as found.
+root=$T/partial
+pm=$(sandbox "$FIXTURES/partial-5.6.pm" "$root")
+run_ba --root "$root" apply "$pm"
+run_ba --root "$root" revert "$pm"
+same_file "$pm" "$FIXTURES/partial-5.6.pm" "revert of a completed partial file gives back the partial file"
+
+# A file changed since the tool wrote it is not reverted without --force.
+root=$T/edited
+pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")
+run_ba --root "$root" apply "$pm"
+printf '# local edit\n' >>"$pm"
+cp "$pm" "$T/edited.copy"
+run_ba --root "$root" revert "$pm"
+expect_rc 1 "revert of an edited file exits 1"
+contains "$errout" "bucardo-aiven: $pm: the file is not what bucardo-aiven wrote" "and says why"
+contains "$errout" "--force" "and how to override"
+same_file "$pm" "$T/edited.copy" "the edited file is untouched"
+run_ba --root "$root" revert --force "$pm"
+expect_rc 0 "revert --force exits 0"
+same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "revert --force restores the original"
+
+# After a package upgrade (a new pristine file), apply records the new original.
+root=$T/upgrade
+pm=$(sandbox "$FIXTURES/bucardo-5.4.pm" "$root")
+run_ba --root "$root" apply "$pm"
+cp "$FIXTURES/bucardo-5.6.pm" "$pm"
+run_ba --root "$root" apply "$pm"
+expect_rc 0 "apply after an upgrade replaced the file"
+run_ba --root "$root" revert "$pm"
+same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "revert restores the newest original (5.6), not the first (5.4)"
+
+mkdir -p "$T/nostore"
+run_ba --root "$T/nostore" --state-dir "$T/nostore-state" revert "$FIXTURES/patched-5.6.pm"
+expect_rc 1 "revert with no backup store exits 1"
+contains "$errout" "no backup store" "and says there is no store"
+
+root=$T/unknown
+pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")
+pm2=$(sandbox "$FIXTURES/bucardo-5.4.pm" "$T/other")
+run_ba --root "$root" apply "$pm"
+run_ba --root "$root" revert "$pm2"
+expect_rc 1 "revert of a file the store never saw exits 1"
+contains "$errout" "holds no original" "and says the store holds no original of it"
+
 done_testing

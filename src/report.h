@@ -1,0 +1,66 @@
+/* report.h: what a run did to each file, printed for people or as one JSON document. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "store.h"
+
+struct statement_report {
+	char		*sub;
+	unsigned	 line;
+	char		*before;	/* SQL as found */
+	char		*after;		/* SQL as written (or as it would be) */
+};
+
+struct file_report {
+	char		*path;		/* as given or found */
+	char		*real;		/* symlinks resolved; NULL when unreadable */
+	char		*version;	/* Bucardo's $VERSION, NULL when unknown */
+	char		*layout;	/* patches/ layout name */
+	const char	*state;		/* pristine, patched, partial, unsupported; NULL if unread */
+	const char	*state_after;	/* after this run (apply, revert) */
+	const char	*action;	/* what happened, in words: "patched", "already patched", ... */
+	const char	*perl_check;	/* passed, skipped, original-fails, NULL when not run */
+	int		 active;	/* the copy perl would load */
+	int		 changed;	/* the file was (or, with --check, would be) changed */
+	int		 failed;
+	char		*message;	/* the error, or a note, or NULL */
+	char		*diff;		/* unified diff when asked for */
+	struct statement_report	*statements;
+	size_t		 nstatements;
+};
+
+struct report {
+	const char		*command;
+	int			 check_mode;
+	const char		*state_dir;
+	const char		*function;
+	struct file_report	*files;
+	size_t			 nfiles;
+	char			**searched;	/* where discovery looked (none found) */
+	size_t			 nsearched;
+	int			 discovered;	/* files came from discovery, not arguments */
+	char			*restart;	/* "Bucardo is running ..." advice, or NULL */
+	char			*warning;	/* a run-wide warning, or NULL */
+	struct store_event	*events;	/* history */
+	size_t			 nevents;
+};
+
+#define REPORT_INIT { NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, 0 }
+
+/* Add a file entry (zeroed, path copied); NULL when out of memory. */
+struct file_report	*report_add(struct report *r, const char *path);
+int	report_statement(struct file_report *f, const char *sub, unsigned line,
+	    const char *before, const char *after);
+int	report_changed(const struct report *r);
+
+/* Human-readable lines on stdout (errors go to stderr in cli.c). */
+void	report_print_text(const struct report *r, int verbose);
+/* One JSON document on stdout. Returns -1 when it cannot be built. */
+int	report_print_json(const struct report *r);
+
+void	report_release(struct report *r);
+
+#endif
