@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "atomic.h"
+#include "checkdb.h"
 #include "diff.h"
 #include "discover.h"
 #include "report.h"
@@ -41,7 +42,8 @@ enum {
 	OPT_NO_PERL_CHECK = 1 << 3,
 	OPT_DETAILED = 1 << 4,
 	OPT_FORCE = 1 << 5,
-	OPT_KEEP_PERL_ENV = 1 << 6
+	OPT_KEEP_PERL_ENV = 1 << 6,
+	OPT_BUCARDO_DB = 1 << 7
 };
 
 struct options {
@@ -50,6 +52,7 @@ struct options {
 	const char	*pid_dir;
 	const char	*rules_dir;
 	const char	*function;
+	const char	*bucardo_db;
 	int		 json;
 	int		 quiet;
 	int		 verbose;
@@ -79,6 +82,7 @@ static int	cmd_status(struct options *);
 static int	cmd_apply(struct options *);
 static int	cmd_revert(struct options *);
 static int	cmd_history(struct options *);
+static int	cmd_check_db(struct options *);
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "[FILE ...]",
@@ -93,6 +97,9 @@ static const struct command commands[] = {
 	    OPT_DETAILED },
 	{ "history", cmd_history, "[FILE]",
 	    "list what the backup store holds: when, which file, which version, what was done", 0 },
+	{ "check-db", cmd_check_db, "[--function NAME] [--bucardo-db CONNINFO] CONNINFO ...",
+	    "check that a target database is ready for Bucardo with the patched module",
+	    OPT_FUNCTION | OPT_BUCARDO_DB },
 };
 
 static void __attribute__((format(printf, 1, 2)))
@@ -761,6 +768,28 @@ done:
 }
 
 static int
+cmd_check_db(struct options *o)
+{
+	struct checkdb_options c;
+
+	if (o->nfiles == 0) {
+		complain("check-db needs at least one CONNINFO (e.g. 'host=... dbname=... user=...' "
+		    "or postgres://user@host/db)");
+		return EXIT_USAGE;
+	}
+	memset(&c, 0, sizeof(c));
+	c.conninfos = o->files;
+	c.nconninfos = o->nfiles;
+	c.function = o->function;
+	c.bucardo_db = o->bucardo_db;
+	c.json = o->json;
+	c.quiet = o->quiet;
+	c.verbose = o->verbose;
+	c.connect_timeout = 10;
+	return checkdb_run(&c);
+}
+
+static int
 parse_timeout(const char *s, unsigned *out)
 {
 	char *end;
@@ -779,7 +808,7 @@ main(int argc, char *argv[])
 {
 	enum { LONG_ROOT = 256, LONG_STATE, LONG_PID, LONG_RULES, LONG_FUNCTION, LONG_CHECK,
 		LONG_DIFF, LONG_NO_PERL, LONG_DETAILED, LONG_FORCE, LONG_JSON, LONG_LOCK,
-		LONG_KEEP_ENV };
+		LONG_KEEP_ENV, LONG_BUCARDO_DB };
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, LONG_ROOT },
 		{ "state-dir", required_argument, NULL, LONG_STATE },
@@ -793,6 +822,7 @@ main(int argc, char *argv[])
 		{ "keep-perl-env", no_argument, NULL, LONG_KEEP_ENV },
 		{ "detailed-exitcodes", no_argument, NULL, LONG_DETAILED },
 		{ "force", no_argument, NULL, LONG_FORCE },
+		{ "bucardo-db", required_argument, NULL, LONG_BUCARDO_DB },
 		{ "json", no_argument, NULL, LONG_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -822,6 +852,7 @@ main(int argc, char *argv[])
 		case LONG_KEEP_ENV: o.keep_perl_env = 1; o.seen |= OPT_KEEP_PERL_ENV; break;
 		case LONG_DETAILED: o.detailed_exitcodes = 1; o.seen |= OPT_DETAILED; break;
 		case LONG_FORCE: o.force = 1; o.seen |= OPT_FORCE; break;
+		case LONG_BUCARDO_DB: o.bucardo_db = optarg; o.seen |= OPT_BUCARDO_DB; break;
 		case LONG_JSON: o.json = 1; break;
 		case LONG_LOCK:
 			if (parse_timeout(optarg, &o.lock_timeout) == -1) {

@@ -1,5 +1,5 @@
 # apply.sh: every good fixture patched to exactly its expected result; idempotent; --check, --diff, exit codes.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 for fx in bucardo-5.6.pm bucardo-5.4.pm bucardo-5.3.pm bucardo-5.1.pm bucardo-5.0.pm \
     variants-quoting.pm variants-paren.pm variants-origin.pm crlf.pm bom.pm partial-5.6.pm tabs.pm; do

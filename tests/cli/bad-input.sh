@@ -1,5 +1,5 @@
 # bad-input.sh: every bad input refused with a clear error, exit 1, the file byte-identical.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 for fx in empty.pm garbage.bin truncated-in-disable.pm missing-disable-statement.pm \
     missing-enable-statement.pm twice-disable.pm twice-enable.pm only-in-pod.pm \

@@ -1,5 +1,5 @@
 # discover.sh: every copy found once, under --root, in the places packages and CPAN use.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 root=$T/root
 for d in usr/share/perl5 usr/local/share/perl/5.36.0 usr/share/perl5/vendor_perl \

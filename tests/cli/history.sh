@@ -1,5 +1,5 @@
 # history.sh: the store records each change, readable with git, restorable with zcat.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 root=$T/root
 pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")

@@ -1,5 +1,5 @@
 # json.sh: one valid JSON document per run, with honest "changed" for automation.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 j() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $1" "$T/.out"; }
 

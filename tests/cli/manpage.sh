@@ -1,5 +1,5 @@
 # manpage.sh: the man page is clean under mandoc -T lint and documents every command and option.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 page=${SRCDIR:?}/man/bucardo-aiven.8
 if command -v mandoc >/dev/null; then

@@ -1,5 +1,5 @@
 # preserve.sh: mode, owner, group, extended attributes, symlinks, CRLF and BOM survive apply and revert.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 root=$T/mode
 pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")

@@ -1,5 +1,5 @@
 # real-module.sh: Debian's own Bucardo.pm (package bucardo), copied under a temporary root.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 real=/usr/share/perl5/Bucardo.pm
 if [ ! -f "$real" ]; then

@@ -1,5 +1,5 @@
 # revert.sh: the original comes back only when the file is what the tool wrote, unless --force.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 root=$T/basic
 pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")

@@ -1,5 +1,5 @@
 # status.sh: states, versions, the active copy, exit codes, and the restart advice.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/tap.sh"
 
 root=$T/none
 mkdir -p "$root"

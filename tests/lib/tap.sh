@@ -1,4 +1,4 @@
-# tests/cli/lib.sh: TAP helpers for the CLI tests, sourced by each script.
+# tests/lib/tap.sh: TAP helpers for the shell tests, sourced by each script.
 # Every script works under its own temporary directory ($T) and removes it.
 set -u
 

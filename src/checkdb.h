@@ -1,0 +1,23 @@
+/* checkdb.h: asking a target database whether Bucardo with the patched module will work there. */
+#ifndef CHECKDB_H
+#define CHECKDB_H
+
+struct checkdb_options {
+	char		**conninfos;	/* conninfo strings or URIs, as psql takes them */
+	int		 nconninfos;
+	const char	*function;	/* the SECURITY DEFINER function, schema-qualified */
+	const char	*bucardo_db;	/* Bucardo's control database, or NULL */
+	int		 json;		/* one JSON document on stdout */
+	int		 quiet;
+	int		 verbose;
+	unsigned	 connect_timeout;	/* seconds */
+};
+
+/*
+ * Check each database and print the verdict (text or JSON). Returns the
+ * exit status: 0 when Bucardo with the patched module will work against
+ * every database given, 1 when it will not for one of them.
+ */
+int	checkdb_run(const struct checkdb_options *o);
+
+#endif
