@@ -254,8 +254,6 @@ examine(const struct options *o, const struct ruleset *rs, struct file_report *f
     struct target *t, struct analysis *a)
 {
 	struct err e = ERR_INIT;
-	struct perl_source src;
-	struct buf sql = BUF_INIT;
 	size_t i;
 
 	if (atomic_open(t, f->path, &e) == -1)
@@ -278,12 +276,10 @@ examine(const struct options *o, const struct ruleset *rs, struct file_report *f
 	f->layout = a->layout ? strdup(a->layout->name) : NULL;
 	if (a->state == MODULE_UNSUPPORTED)
 		return 0;
-	locate_source(&src, t->content.data, t->content.len);
 	for (i = 0; i < a->nsites; i++) {
 		const struct site *s = &a->sites[i];
 		char *after = NULL;
 
-		locate_literal_text(&src, &s->lit, &sql);
 		if (!s->patched) {
 			const char *at = strstr(s->rule->becomes, "{function}");
 
@@ -291,10 +287,9 @@ examine(const struct options *o, const struct ruleset *rs, struct file_report *f
 			    s->rule->becomes, o->function, at + 10) == -1)
 				after = NULL;
 		}
-		report_statement(f, s->rule->sub, s->line, sql.data, after);
+		report_statement(f, s->rule->sub, s->line, s->sql, after);
 		free(after);
 	}
-	buf_release(&sql);
 	return 0;
 }
 

@@ -55,21 +55,21 @@ pod_skip(const struct perl_source *src, size_t offset)
 	return src->len;
 }
 
-/* Is offset inside POD? Walks the lines from the start: called rarely. */
+/* Is offset inside POD? A binary search of the blocks mapped by locate_source. */
 static int
 in_pod(const struct perl_source *src, size_t offset)
 {
-	size_t p = 0;
+	size_t lo = 0, hi = src->npods;
 
-	while (p < src->len && p <= offset) {
-		if (pod_starts(src, p)) {
-			size_t end = pod_skip(src, p);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-			if (offset < end)
-				return 1;
-			p = end;
-		} else
-			p = line_end(src, p);
+		if (offset < src->pods[mid].start)
+			hi = mid;
+		else if (offset >= src->pods[mid].end)
+			lo = mid + 1;
+		else
+			return 1;
 	}
 	return 0;
 }
@@ -115,17 +115,70 @@ find_line(const struct perl_source *src, const char *pattern, size_t start, size
 	return found;
 }
 
-void
+int
 locate_source(struct perl_source *src, const char *text, size_t len)
 {
+	pcre2_code *pod_code;
+	pcre2_match_data *md = NULL;
+	PCRE2_SIZE erroff;
+	size_t p = 0, cap = 0;
 	long end;
+	int errcode, rc = 0;
 
 	src->text = text;
 	src->len = len;
 	src->code_end = len;
+	src->pods = NULL;
+	src->npods = 0;
+	pod_code = pcre2_compile((PCRE2_SPTR)"^=[A-Za-z]", PCRE2_ZERO_TERMINATED,
+	    PCRE2_MULTILINE, &errcode, &erroff, NULL);
+	if (pod_code != NULL) {
+		pcre2_jit_compile(pod_code, PCRE2_JIT_COMPLETE);
+		if ((md = pcre2_match_data_create_from_pattern(pod_code, NULL)) == NULL) {
+			pcre2_code_free(pod_code);
+			pod_code = NULL;
+		}
+	}
+	/*
+	 * Only a line starting with '=' and a letter can open POD; PCRE2's
+	 * JIT scans for those far faster than walking the file line by line.
+	 */
+	if (pod_code == NULL)
+		return -1;
+	while (p < len && pcre2_match(pod_code, (PCRE2_SPTR)text, len, p, 0, md, NULL) >= 0) {
+		struct span *grown;
+
+		if (src->npods == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((grown = reallocarray(src->pods, cap, sizeof(*grown))) == NULL) {
+				rc = -1;
+				break;
+			}
+			src->pods = grown;
+		}
+		p = pcre2_get_ovector_pointer(md)[0];
+		src->pods[src->npods].start = p;
+		p = pod_skip(src, p);
+		src->pods[src->npods++].end = p;
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(pod_code);
+	if (rc == -1) {
+		locate_source_release(src);
+		return -1;
+	}
 	end = find_line(src, "^__(?:END|DATA)__[ \\t\\r]*$", 0, len, NULL);
 	if (end >= 0)
 		src->code_end = (size_t)end;
+	return 0;
+}
+
+void
+locate_source_release(struct perl_source *src)
+{
+	free(src->pods);
+	src->pods = NULL;
+	src->npods = 0;
 }
 
 unsigned

@@ -16,10 +16,17 @@ struct perl_source {
 	const char	*text;
 	size_t		 len;
 	size_t		 code_end;	/* offset of __END__/__DATA__, or len */
+	struct span	*pods;		/* POD blocks, in order */
+	size_t		 npods;
 };
 
-/* Prepare src over text: find where code ends. */
-void	locate_source(struct perl_source *src, const char *text, size_t len);
+/*
+ * Prepare src over text: map its POD blocks once (every search asks
+ * whether a match is in POD) and find where code ends. Returns -1 when out
+ * of memory. Release with locate_source_release.
+ */
+int	locate_source(struct perl_source *src, const char *text, size_t len);
+void	locate_source_release(struct perl_source *src);
 
 /*
  * Find `sub NAME` in code (not in POD, not after __END__). Sets *count to the

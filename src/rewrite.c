@@ -150,14 +150,17 @@ matches(pcre2_code *code, pcre2_match_data *md, const struct buf *text)
 
 static int
 add_site(struct analysis *a, const struct rule *r, const struct perl_literal *lit,
-    unsigned line, int patched)
+    unsigned line, int patched, const char *sql)
 {
 	struct site *s = reallocarray(a->sites, a->nsites + 1, sizeof(*s));
 
 	if (s == NULL)
 		return -1;
 	a->sites = s;
-	s = &a->sites[a->nsites++];
+	s = &a->sites[a->nsites];
+	if ((s->sql = strdup(sql)) == NULL)
+		return -1;
+	a->nsites++;
 	s->rule = r;
 	s->lit = *lit;
 	s->line = line;
@@ -192,14 +195,17 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 		goto cleanup;
 	}
 	while ((found = locate_next_literal(src, &cursor, body->end, &lit, &lexerr)) == 1) {
-		unsigned line = locate_line(src, lit.start);
+		unsigned line;
 
 		if (locate_literal_text(src, &lit, &text) == -1) {
 			err_sys(e, NULL, "cannot decode a string");
 			goto cleanup;
 		}
+		/* Counting lines walks the file: only for the literals that matter. */
+		line = 0;
 		if (matches(statement, md, &text)) {
-			if (add_site(a, r, &lit, line, 0) == -1)
+			line = locate_line(src, lit.start);
+			if (add_site(a, r, &lit, line, 0, text.data) == -1)
 				goto fail_memory;
 			continue;
 		}
@@ -211,11 +217,13 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 		if ((have_normal = sql_normal(text.data)) == NULL)
 			goto fail_memory;
 		if (strcmp(have_normal, want_normal) == 0) {
-			if (add_site(a, r, &lit, line, 1) == -1)
+			line = locate_line(src, lit.start);
+			if (add_site(a, r, &lit, line, 1, text.data) == -1)
 				goto fail_memory;
 			continue;
 		}
 		if ((other = other_function(r->becomes, text.data)) != NULL) {
+			line = locate_line(src, lit.start);
 			unsupported(a, "sub %s (line %u) already calls %s instead of %s; "
 			    "run revert first, or pass --function %s",
 			    r->sub, line, other, function, other);
@@ -224,6 +232,7 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 		}
 		if (!matches(mentions, md, &text))
 			continue;
+		line = locate_line(src, lit.start);
 		unsupported(a, "sub %s (line %u) holds an unexpected session_replication_role "
 		    "statement: %.120s", r->sub, line, text.data);
 		rc = 0;
@@ -281,23 +290,16 @@ describe_layouts(const struct ruleset *rs, char *out, size_t size)
 		    rs->layouts[i].describe ? rs->layouts[i].describe : rs->layouts[i].name);
 }
 
-int
-rewrite_analyze(struct analysis *a, const struct ruleset *rs, const char *function,
-    const char *text, size_t len, struct err *e)
+/* Judge a prepared source: the version first, then the first layout whose subs are all there. */
+static int
+analyze_source(struct analysis *a, const struct ruleset *rs, const char *function,
+    const struct perl_source *src, struct err *e)
 {
-	struct perl_source src;
 	const char *oldest;
 	char layouts[300];
 	size_t i, j, patched = 0;
 
-	analysis_release(a);
-	a->state = MODULE_UNSUPPORTED;
-	if (len == 0)
-		return unsupported(a, "the file is empty; not a Bucardo.pm");
-	if (memchr(text, '\0', len) != NULL)
-		return unsupported(a, "the file holds NUL bytes; not a Perl module");
-	locate_source(&src, text, len);
-	a->version = locate_version(&src);
+	a->version = locate_version(src);
 	oldest = oldest_supported(rs);
 	if (a->version != NULL && oldest != NULL && version_cmp(a->version, oldest) < 0)
 		return unsupported(a, "Bucardo %s is older than %s, the oldest release "
@@ -314,7 +316,7 @@ rewrite_analyze(struct analysis *a, const struct ruleset *rs, const char *functi
 			unsigned count;
 			struct err lexerr = ERR_INIT;
 
-			if (locate_sub(&src, l->rules[j].sub, &bodies[j], &count, &lexerr) == -1) {
+			if (locate_sub(src, l->rules[j].sub, &bodies[j], &count, &lexerr) == -1) {
 				free(bodies);
 				return unsupported(a, "%s", lexerr.msg);
 			}
@@ -331,7 +333,7 @@ rewrite_analyze(struct analysis *a, const struct ruleset *rs, const char *functi
 		}
 		a->layout = l;
 		for (j = 0; j < l->nrules && a->reason[0] == '\0'; j++)
-			if (judge_rule(a, &src, l, &l->rules[j], &bodies[j], function, e) == -1) {
+			if (judge_rule(a, src, l, &l->rules[j], &bodies[j], function, e) == -1) {
 				free(bodies);
 				return -1;
 			}
@@ -352,6 +354,26 @@ rewrite_analyze(struct analysis *a, const struct ruleset *rs, const char *functi
 		    "not a Bucardo.pm? (looked for: %s)", layouts);
 	return unsupported(a, "Bucardo %s has none of the known layouts (%s)",
 	    a->version, layouts);
+}
+
+int
+rewrite_analyze(struct analysis *a, const struct ruleset *rs, const char *function,
+    const char *text, size_t len, struct err *e)
+{
+	struct perl_source src;
+	int rc;
+
+	analysis_release(a);
+	a->state = MODULE_UNSUPPORTED;
+	if (len == 0)
+		return unsupported(a, "the file is empty; not a Bucardo.pm");
+	if (memchr(text, '\0', len) != NULL)
+		return unsupported(a, "the file holds NUL bytes; not a Perl module");
+	if (locate_source(&src, text, len) == -1)
+		return err_sys(e, NULL, "out of memory");
+	rc = analyze_source(a, rs, function, &src, e);
+	locate_source_release(&src);
+	return rc;
 }
 
 static int
@@ -476,6 +498,10 @@ cleanup:
 void
 analysis_release(struct analysis *a)
 {
+	size_t i;
+
+	for (i = 0; i < a->nsites; i++)
+		free(a->sites[i].sql);
 	free(a->version);
 	free(a->sites);
 	a->version = NULL;

@@ -21,6 +21,7 @@ struct site {
 	struct perl_literal	 lit;
 	unsigned		 line;
 	int			 patched;
+	char			*sql;	/* the literal's text as found (owned) */
 };
 
 struct analysis {

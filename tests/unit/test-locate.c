@@ -91,12 +91,14 @@ main(void)
 
 	{
 		const char *cut = "sub disable_triggers {\n  my $x = 1;\n";
+		locate_source_release(&src);
 		locate_source(&src, cut, strlen(cut));
 		ok(locate_sub(&src, "disable_triggers", &body, &count, &e) == -1 &&
 		    strstr(e.msg, "never closed"), "a cut-off sub is reported: %s", e.msg);
 	}
 	{
 		const char *open = "sub x {\n  my $s = 'unterminated;\n}\n";
+		locate_source_release(&src);
 		locate_source(&src, open, strlen(open));
 		locate_sub(&src, "x", &body, &count, &e);
 		cursor = body.start;
@@ -105,12 +107,14 @@ main(void)
 	}
 	{
 		const char *crlf = "our $VERSION = '5.4.1';\r\nsub a {\r\n  q(x);\r\n}\r\n";
+		locate_source_release(&src);
 		locate_source(&src, crlf, strlen(crlf));
 		version = locate_version(&src);
 		is_str(version, "5.4.1", "version read with CRLF endings");
 		free(version);
 		ok(locate_sub(&src, "a", &body, &count, &e) == 0 && count == 1, "sub found with CRLF");
 	}
+	locate_source_release(&src);
 	buf_release(&text);
 	buf_release(&quoted);
 	return tap_done();
