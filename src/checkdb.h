@@ -10,13 +10,19 @@ struct checkdb_options {
 	int		 json;		/* one JSON document on stdout */
 	int		 quiet;
 	int		 verbose;
-	unsigned	 connect_timeout;	/* seconds */
+	unsigned	 connect_timeout;	/* seconds; 0 leaves libpq's default */
 };
 
 /*
- * Check each database and print the verdict (text or JSON). Returns the
- * exit status: 0 when Bucardo with the patched module will work against
- * every database given, 1 when it will not for one of them.
+ * Connect to each database as Bucardo will, try the function inside a
+ * transaction that is rolled back, and print the verdict (text or JSON on
+ * stdout; each database that is not ready, and each connection that fails,
+ * also as "bucardo-aiven: CONNINFO: reason; fix" on stderr). No password is
+ * ever printed: CONNINFO is echoed with password= and URI passwords removed.
+ * libpq is loaded on first use. Returns the exit status: 0 when Bucardo with
+ * the patched module will work against every database given, 1 when it
+ * will not for one of them or a connection (the control database's too)
+ * fails.
  */
 int	checkdb_run(const struct checkdb_options *o);
 

@@ -628,6 +628,12 @@ revert_one(const struct options *o, struct store *store, struct file_report *f)
 		goto cleanup;
 	}
 	if (known == 0) {
+		/* A copy found by discovery that was never patched is simply not ours. */
+		if (o->nfiles == 0) {
+			f->action = "never patched by bucardo-aiven; left alone";
+			rc = 0;
+			goto cleanup;
+		}
 		fail_file(f, "%s: the backup store %s holds no original of this file; "
 		    "nothing to revert (reinstall the package that owns it to get a pristine copy)",
 		    f->path, o->state_dir);

@@ -61,4 +61,16 @@ run_ba --root "$root" revert "$pm2"
 expect_rc 1 "revert of a file the store never saw exits 1"
 contains "$errout" "holds no original" "and says the store holds no original of it"
 
+# Without FILE, revert puts back every copy it patched and leaves the others.
+root=$T/discovered
+pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")
+run_ba --root "$root" apply "$pm"
+mkdir -p "$root/usr/local/share/perl/5.36.0"
+cp "$FIXTURES/bucardo-5.4.pm" "$root/usr/local/share/perl/5.36.0/Bucardo.pm"
+run_ba --root "$root" revert
+expect_rc 0 "revert without FILE exits 0 when one copy was never patched"
+same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "the patched copy is reverted"
+same_file "$root/usr/local/share/perl/5.36.0/Bucardo.pm" "$FIXTURES/bucardo-5.4.pm" "the other copy is left alone"
+contains "$out" "never patched" "and the output says so"
+
 done_testing
