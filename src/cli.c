@@ -1,6 +1,7 @@
 /* cli.c: the command line: options, the command table, and each command's flow. */
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,12 +16,14 @@
 #include "checkdb.h"
 #include "diff.h"
 #include "discover.h"
+#include "hook.h"
 #include "report.h"
 #include "rewrite.h"
 #include "rules.h"
 #include "running.h"
 #include "store.h"
 #include "verify.h"
+#include "watchlist.h"
 
 #define PROGNAME		"bucardo-aiven"
 #define DEFAULT_FUNCTION	"aiven_extras.session_replication_role"
@@ -43,7 +46,8 @@ enum {
 	OPT_DETAILED = 1 << 4,
 	OPT_FORCE = 1 << 5,
 	OPT_KEEP_PERL_ENV = 1 << 6,
-	OPT_BUCARDO_DB = 1 << 7
+	OPT_BUCARDO_DB = 1 << 7,
+	OPT_REAPPLY = 1 << 8
 };
 
 struct options {
@@ -62,6 +66,7 @@ struct options {
 	int		 detailed_exitcodes;
 	int		 force;
 	int		 keep_perl_env;
+	int		 reapply;
 	unsigned	 lock_timeout;
 	unsigned	 seen;		/* OPT_* given on the command line */
 	char		**files;
@@ -83,15 +88,17 @@ static int	cmd_apply(struct options *);
 static int	cmd_revert(struct options *);
 static int	cmd_history(struct options *);
 static int	cmd_check_db(struct options *);
+static int	cmd_hook(struct options *);
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "[FILE ...]",
 	    "show every Bucardo.pm, its version and state, and which one perl loads", 0 },
 	{ "apply", cmd_apply,
-	    "[--check] [--diff] [--function NAME] [--no-perl-check] [--detailed-exitcodes] [FILE ...]",
+	    "[--check] [--diff] [--function NAME] [--no-perl-check] [--detailed-exitcodes] "
+	    "[--reapply] [FILE ...]",
 	    "rewrite the session_replication_role statements (backing up the original)",
 	    OPT_CHECK | OPT_DIFF | OPT_FUNCTION | OPT_NO_PERL_CHECK | OPT_DETAILED |
-	    OPT_KEEP_PERL_ENV },
+	    OPT_KEEP_PERL_ENV | OPT_REAPPLY },
 	{ "revert", cmd_revert, "[--check] [--diff] [--force] [--detailed-exitcodes] [FILE ...]",
 	    "put back the original from the backup store", OPT_CHECK | OPT_DIFF | OPT_FORCE |
 	    OPT_DETAILED },
@@ -100,6 +107,8 @@ static const struct command commands[] = {
 	{ "check-db", cmd_check_db, "[--function NAME] [--bucardo-db CONNINFO] CONNINFO ...",
 	    "check that a target database is ready for Bucardo with the patched module",
 	    OPT_FUNCTION | OPT_BUCARDO_DB },
+	{ "hook", cmd_hook, "install | remove | status",
+	    "add or remove the apt hook that re-applies after every package operation", 0 },
 };
 
 static void __attribute__((format(printf, 1, 2)))
@@ -190,6 +199,35 @@ discover_options(const struct options *o, struct discover_options *d)
 }
 
 /*
+ * apply --reapply works on the files apply patched before (STATE/watchlist),
+ * limited to the FILEs given, if any. A listed file that is gone (its
+ * package was removed) is left out: nothing to keep patched.
+ */
+static int
+gather_watched(struct options *o, struct report *r)
+{
+	struct err e = ERR_INIT;
+	struct stat st;
+	char **paths, real[PATH_MAX];
+	size_t n, i;
+	int k, keep, rc = 0;
+
+	if (watchlist_read(&paths, &n, o->state_dir, &e) == -1) {
+		complain("%s", e.msg);
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		keep = o->nfiles == 0;
+		for (k = 0; k < o->nfiles && !keep; k++)
+			keep = realpath(o->files[k], real) != NULL && strcmp(real, paths[i]) == 0;
+		if (keep && lstat(paths[i], &st) == 0 && report_add(r, paths[i]) == NULL)
+			rc = -1;
+	}
+	watchlist_free(paths, n);
+	return rc;
+}
+
+/*
  * The files a command works on: the ones given, or every copy discovery
  * finds. want_active asks which one perl loads (costs one perl run when
  * files are given).
@@ -204,6 +242,8 @@ gather(struct options *o, struct report *r, struct discovery *d, int want_active
 	int k;
 
 	discover_options(o, &dopt);
+	if (o->reapply)
+		return gather_watched(o, r);
 	if (o->nfiles == 0) {
 		if (discover_modules(d, &dopt, &e) == -1) {
 			complain("%s", e.msg);
@@ -416,6 +456,11 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 		    "revert will need --force", f->path, e.msg);
 		goto cleanup;
 	}
+	if (watchlist_update(o->state_dir, t.real, 1, &e) == -1) {
+		fail_file(f, "%s: patched, but it could not be added to the files kept patched "
+		    "(%s)", f->path, e.msg);
+		goto cleanup;
+	}
 	rc = 0;
 cleanup:
 	atomic_abort(&s);
@@ -525,6 +570,10 @@ cmd_apply(struct options *o)
 	}
 	if (r.nfiles == 0 && r.discovered) {
 		complain("no Bucardo.pm found; give its path, or see 'bucardo-aiven status'");
+		goto done;
+	}
+	if (r.nfiles == 0 && o->reapply) {
+		status = EXIT_OK;	/* nothing was ever patched here: nothing to keep */
 		goto done;
 	}
 	/* All or nothing: one refused copy stops the run before any is written. */
@@ -676,6 +725,12 @@ revert_one(const struct options *o, struct store *store, struct file_report *f)
 		    e.msg);
 		goto cleanup;
 	}
+	/* Reverted on purpose: no package trigger may patch it again. */
+	if (watchlist_update(o->state_dir, t.real, 0, &e) == -1) {
+		fail_file(f, "%s: reverted, but it is still listed as kept patched (%s)",
+		    f->path, e.msg);
+		goto cleanup;
+	}
 	rc = 0;
 cleanup:
 	atomic_abort(&s);
@@ -768,6 +823,69 @@ done:
 	return status;
 }
 
+/* The absolute path of this binary, for the hook to run. */
+static char *
+self_path(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return strdup("/usr/sbin/" PROGNAME);
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static int
+cmd_hook(struct options *o)
+{
+	struct err e = ERR_INIT;
+	char *binary, *path;
+	int rc;
+
+	if (o->nfiles != 1) {
+		complain("hook takes one of: install, remove, status");
+		return EXIT_USAGE;
+	}
+	path = hook_path(o->root);
+	if (strcmp(o->files[0], "status") == 0) {
+		int on = hook_installed(o->root);
+
+		if (o->json) {
+			json_object *doc = json_object_new_object();
+
+			json_object_object_add(doc, "command", json_object_new_string("hook"));
+			json_object_object_add(doc, "installed", json_object_new_boolean(on));
+			json_object_object_add(doc, "path", json_object_new_string(path ? path : ""));
+			puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(doc);
+		} else if (!o->quiet)
+			printf("%s: %s\n", path ? path : "apt hook", on ? "installed" : "not installed");
+		free(path);
+		return on ? EXIT_OK : EXIT_NOT_PATCHED;
+	}
+	if (strcmp(o->files[0], "install") == 0) {
+		binary = self_path();
+		rc = binary == NULL ? err_sys(&e, NULL, "out of memory") :
+		    hook_install(o->root, binary, &e);
+		free(binary);
+	} else if (strcmp(o->files[0], "remove") == 0) {
+		rc = hook_remove(o->root, &e);
+	} else {
+		free(path);
+		complain("hook %s: unknown; use install, remove or status", o->files[0]);
+		return EXIT_USAGE;
+	}
+	if (rc == -1)
+		complain("%s", e.msg);
+	else if (!o->quiet)
+		printf("%s: %s\n", path ? path : "apt hook",
+		    strcmp(o->files[0], "install") == 0 ? "installed" : "removed");
+	free(path);
+	return rc == -1 ? EXIT_FAILED : EXIT_OK;
+}
+
 static int
 cmd_check_db(struct options *o)
 {
@@ -809,7 +927,7 @@ main(int argc, char *argv[])
 {
 	enum { LONG_ROOT = 256, LONG_STATE, LONG_PID, LONG_RULES, LONG_FUNCTION, LONG_CHECK,
 		LONG_DIFF, LONG_NO_PERL, LONG_DETAILED, LONG_FORCE, LONG_JSON, LONG_LOCK,
-		LONG_KEEP_ENV, LONG_BUCARDO_DB };
+		LONG_KEEP_ENV, LONG_BUCARDO_DB, LONG_REAPPLY };
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, LONG_ROOT },
 		{ "state-dir", required_argument, NULL, LONG_STATE },
@@ -824,6 +942,7 @@ main(int argc, char *argv[])
 		{ "detailed-exitcodes", no_argument, NULL, LONG_DETAILED },
 		{ "force", no_argument, NULL, LONG_FORCE },
 		{ "bucardo-db", required_argument, NULL, LONG_BUCARDO_DB },
+		{ "reapply", no_argument, NULL, LONG_REAPPLY },
 		{ "json", no_argument, NULL, LONG_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -854,6 +973,7 @@ main(int argc, char *argv[])
 		case LONG_DETAILED: o.detailed_exitcodes = 1; o.seen |= OPT_DETAILED; break;
 		case LONG_FORCE: o.force = 1; o.seen |= OPT_FORCE; break;
 		case LONG_BUCARDO_DB: o.bucardo_db = optarg; o.seen |= OPT_BUCARDO_DB; break;
+		case LONG_REAPPLY: o.reapply = 1; o.seen |= OPT_REAPPLY; break;
 		case LONG_JSON: o.json = 1; break;
 		case LONG_LOCK:
 			if (parse_timeout(optarg, &o.lock_timeout) == -1) {
