@@ -339,9 +339,32 @@ discover_ms_left(const struct timespec *deadline)
 }
 
 /*
+ * The environment for asking perl: PERL5LIB and PERLLIB stay, since they
+ * change what Bucardo would load and that is what we report; PERL5OPT and
+ * PERL5DB go, since they make perl run code (-M, a debugger), and this runs
+ * as root. Caller frees the array (not the strings).
+ */
+static char **
+discover_environment(void)
+{
+	size_t n = 0, i, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "PERL5OPT=", 9) != 0 &&
+		    strncmp(environ[i], "PERL5DB=", 8) != 0 &&
+		    strncmp(environ[i], "PERL5DB_THREADED=", 17) != 0)
+			env[k++] = environ[i];
+	return env;
+}
+
+/*
  * Ask perl for @INC, NUL-separated, into inc. No shell; stdin is /dev/null;
- * the environment is passed on untouched, since PERL5LIB and friends change
- * what Bucardo would load and that is what we report. Killed after
+ * the environment as discover_environment() leaves it. Killed after
  * DISCOVER_TIMEOUT_MS.
  */
 static int
@@ -352,7 +375,7 @@ discover_ask_inc(struct buf *inc, const char *perl, int taint, struct err *e)
 	struct pollfd pfd[2];
 	struct timespec deadline;
 	const char *argv[5];
-	char tflag[3] = "-T";
+	char tflag[3] = "-T", **env;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int fa_ok = 0, rv = -1, status, rc;
 	size_t argc = 0;
@@ -383,8 +406,13 @@ discover_ask_inc(struct buf *inc, const char *perl, int taint, struct err *e)
 	    (rc = posix_spawn_file_actions_adddup2(&fa, errp[1],
 	    STDERR_FILENO)) != 0)
 		goto spawnfail;
-	if ((rc = posix_spawn(&pid, perl, &fa, NULL, (char *const *)argv,
-	    environ)) != 0) {
+	if ((env = discover_environment()) == NULL) {
+		err_sys(e, NULL, "out of memory");
+		goto cleanup;
+	}
+	rc = posix_spawn(&pid, perl, &fa, NULL, (char *const *)argv, env);
+	free(env);
+	if (rc != 0) {
 		pid = -1;
 		goto spawnfail;
 	}

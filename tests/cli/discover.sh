@@ -49,4 +49,10 @@ check "with PERL5LIB set, its copy is the active one" \
 PATH="$T/bin:$PATH" PERL5LIB="$T/lib" "$BA" status "$T/lib/Bucardo.pm" >"$T/.out" 2>"$T/.err"
 contains "$(cat "$T/.out")" "active" "status FILE also says whether FILE is the active copy"
 
+# PERL5OPT would make the perl asked for @INC run code (as root): it is dropped.
+PATH="$T/bin:$PATH" PERL5LIB="$T/lib" PERL5OPT="-MNo::Such::Module" "$BA" --json status >"$T/.out" 2>"$T/.err"
+check "PERL5OPT does not reach the perl asked for @INC" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=[f["path"] for f in d["files"] if f["active"]]; assert a == [sys.argv[2]], a' \
+	"$T/.out" "$T/lib/Bucardo.pm"
+
 done_testing
