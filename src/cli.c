@@ -1,4 +1,5 @@
 /* cli.c: the command line: options, the command table, and each command's flow. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -14,6 +15,7 @@
 #include "config.h"
 #include "atomic.h"
 #include "checkdb.h"
+#include "crash.h"
 #include "diff.h"
 #include "discover.h"
 #include "hook.h"
@@ -91,8 +93,9 @@ static int	cmd_check_db(struct options *);
 static int	cmd_hook(struct options *);
 
 static const struct command commands[] = {
-	{ "status", cmd_status, "[FILE ...]",
-	    "show every Bucardo.pm, its version and state, and which one perl loads", 0 },
+	{ "status", cmd_status, "[--function NAME] [FILE ...]",
+	    "show every Bucardo.pm, its version and state, and which one perl loads",
+	    OPT_FUNCTION },
 	{ "apply", cmd_apply,
 	    "[--check] [--diff] [--function NAME] [--no-perl-check] [--detailed-exitcodes] "
 	    "[--reapply] [FILE ...]",
@@ -121,6 +124,24 @@ complain(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* A failure of the whole run: on stderr now, and in the JSON document. */
+static void __attribute__((format(printf, 2, 3)))
+run_fail(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	complain("%s", msg ? msg : "out of memory");
+	if (r->error == NULL)
+		r->error = msg;
+	else
+		free(msg);
 }
 
 static void
@@ -213,7 +234,7 @@ gather_watched(struct options *o, struct report *r)
 	int k, keep, rc = 0;
 
 	if (watchlist_read(&paths, &n, o->state_dir, &e) == -1) {
-		complain("%s", e.msg);
+		run_fail(r, "%s", e.msg);
 		return -1;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
@@ -246,7 +267,7 @@ gather(struct options *o, struct report *r, struct discovery *d, int want_active
 		return gather_watched(o, r);
 	if (o->nfiles == 0) {
 		if (discover_modules(d, &dopt, &e) == -1) {
-			complain("%s", e.msg);
+			run_fail(r, "%s", e.msg);
 			return -1;
 		}
 		r->discovered = 1;
@@ -276,7 +297,7 @@ gather(struct options *o, struct report *r, struct discovery *d, int want_active
 }
 
 static int
-load_rules(const struct options *o, struct ruleset *rs)
+load_rules(const struct options *o, struct ruleset *rs, struct report *r)
 {
 	struct err e = ERR_INIT;
 	int rc;
@@ -284,7 +305,7 @@ load_rules(const struct options *o, struct ruleset *rs)
 	rc = o->rules_dir != NULL ? rules_load_dir(rs, o->rules_dir, &e) :
 	    rules_load_builtin(rs, &e);
 	if (rc == -1)
-		complain("%s", e.msg);
+		run_fail(r, "%s", e.msg);
 	return rc;
 }
 
@@ -397,6 +418,178 @@ perl_check(const struct options *o, const char *perl, struct file_report *f,
 	return rc;
 }
 
+/* Is rewriting orig for function exactly the current content? Sets *version then. */
+static int
+rewrites_to(const struct ruleset *rs, const char *function, const struct buf *orig,
+    const struct buf *current, char **version)
+{
+	struct analysis a = ANALYSIS_INIT;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	int same = 0;
+
+	if (orig->len > 0 && rewrite_analyze(&a, rs, function, orig->data, orig->len, &e) == 0 &&
+	    (a.state == MODULE_PRISTINE || a.state == MODULE_PARTIAL) &&
+	    rewrite_apply(&out, &a, function, orig->data, orig->len, &e) == 0 &&
+	    out.len == current->len && memcmp(out.data, current->data, out.len) == 0) {
+		same = 1;
+		*version = a.version != NULL ? strdup(a.version) : NULL;
+	}
+	buf_release(&out);
+	analysis_release(&a);
+	return same;
+}
+
+/*
+ * Is current what apply makes of orig, for the function given or the one
+ * found in the file? That one is read off a rewrite of orig for a marker
+ * name, at the marker's place. Sets *function and *version when it is.
+ */
+static int
+made_from(const struct options *o, const struct ruleset *rs, const struct buf *orig,
+    const struct buf *current, char **function, char **version)
+{
+	static const char mark[] = "bucardo_aiven_function_mark";
+	struct analysis a = ANALYSIS_INIT;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	const char *at;
+	char *name = NULL;
+	size_t pre, n = 0;
+
+	if (rewrites_to(rs, o->function, orig, current, version))
+		return (*function = strdup(o->function)) != NULL;
+	if (orig->len > 0 && rewrite_analyze(&a, rs, mark, orig->data, orig->len, &e) == 0 &&
+	    a.state == MODULE_PRISTINE &&
+	    rewrite_apply(&out, &a, mark, orig->data, orig->len, &e) == 0 &&
+	    (at = memmem(out.data, out.len, mark, sizeof(mark) - 1)) != NULL) {
+		pre = (size_t)(at - out.data);
+		while (pre + n < current->len && (isalnum((unsigned char)current->data[pre + n]) ||
+		    current->data[pre + n] == '_' || current->data[pre + n] == '.'))
+			n++;
+		if (pre <= current->len && memcmp(out.data, current->data, pre) == 0)
+			name = strndup(current->data + pre, n);
+	}
+	buf_release(&out);
+	analysis_release(&a);
+	if (name != NULL && rules_function_ok(name) && rewrites_to(rs, name, orig, current, version)) {
+		*function = name;
+		return 1;
+	}
+	free(name);
+	return 0;
+}
+
+/*
+ * A run stopped after it replaced a file but before it recorded that
+ * (killed, or the store's disk full) leaves a patched file the history does
+ * not know. The file is still ours when it is exactly what apply makes of
+ * an original the store keeps: the recorded one (known), or else the newest
+ * gzip copy under originals/ that fits. Then original holds that original
+ * and the missing apply is recorded (except with --check). Returns 1 when
+ * the file is ours, 0 when not, -1 on error.
+ */
+static int
+adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct store *store,
+    const struct target *t, struct buf *original, int known, struct err *e)
+{
+	struct store_kept *kept = NULL;
+	struct buf copy = BUF_INIT;
+	struct store_record rec;
+	struct err skip = ERR_INIT;
+	char *function = NULL, *version = NULL;
+	size_t n = 0, i;
+	int found = 0, rc = -1;
+
+	if (known)
+		found = made_from(o, rs, original, &t->content, &function, &version);
+	if (!found && store_kept_originals(o->state_dir, t->real, &kept, &n, e) == -1)
+		goto cleanup;
+	for (i = 0; i < n && !found; i++) {
+		buf_reset(&copy);
+		/* A damaged copy is no proof; the next one may be. */
+		if (store_read_kept(store, t->real, kept[i].id, &copy, &skip) == 0 &&
+		    made_from(o, rs, &copy, &t->content, &function, &version)) {
+			found = 1;
+			buf_reset(original);
+			if (buf_append(original, copy.data ? copy.data : "", copy.len) == -1) {
+				err_sys(e, t->path, "out of memory");
+				goto cleanup;
+			}
+		}
+	}
+	if (found && !o->check) {
+		rec = (struct store_record){ "apply", t->real, version, function,
+		    original->data, original->len, t->content.data, t->content.len, 0 };
+		if (store_commit(store, &rec, e) == -1)
+			goto cleanup;
+	}
+	rc = found;
+cleanup:
+	free(version);
+	free(function);
+	buf_release(&copy);
+	free(kept);
+	return rc;
+}
+
+/*
+ * Could a patched file be the work of a run stopped before it recorded the
+ * change or listed the file as kept patched? Only then does apply take the
+ * lock for it. Cheap: the watchlist and one directory, no libgit2.
+ */
+static int
+maybe_unrecorded(const struct options *o, const char *real)
+{
+	struct store_kept *kept = NULL;
+	struct err e = ERR_INIT;
+	char **paths;
+	size_t n, nkept = 0;
+	int listed;
+
+	if (o->check || o->reapply || real == NULL ||
+	    watchlist_read(&paths, &n, o->state_dir, &e) == -1)
+		return 0;
+	listed = watchlist_has(paths, n, real);
+	watchlist_free(paths, n);
+	if (listed || store_kept_originals(o->state_dir, real, &kept, &nkept, &e) == -1)
+		return 0;
+	free(kept);
+	return nkept > 0;
+}
+
+/*
+ * An already patched file under the lock: when an interrupted run of ours
+ * wrote it, record what it did and keep the file patched from now on.
+ */
+static int
+finish_patched(const struct options *o, const struct ruleset *rs, struct store *store,
+    const struct target *t, struct file_report *f)
+{
+	struct buf original = BUF_INIT;
+	struct err e = ERR_INIT;
+	char original_id[41], written_id[41], current_id[41];
+	int known, ours, rc = -1;
+
+	if ((known = store_lookup(store, t->real, &original, original_id, written_id, &e)) == -1 ||
+	    store_blob_id(store, t->content.data, t->content.len, current_id, &e) == -1)
+		goto fail;
+	ours = strcmp(current_id, written_id) == 0;
+	if (!ours && (ours = adopt_unrecorded(o, rs, store, t, &original, known, &e)) == -1)
+		goto fail;
+	if (ours && strcmp(current_id, written_id) != 0)
+		note_file(f, "an interrupted run had patched it; the history now records that");
+	if (ours && watchlist_update(o->state_dir, t->real, 1, &e) == -1)
+		goto fail;
+	rc = 0;
+	goto cleanup;
+fail:
+	fail_file(f, "%s", e.msg);
+cleanup:
+	buf_release(&original);
+	return rc;
+}
+
 /* Patch one file under the store's lock; re-reads it, as another run may have. */
 static int
 patch_one(const struct options *o, const struct ruleset *rs, struct store *store,
@@ -413,6 +606,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 
 	if (examine(o, rs, f, &t, &a) == -1)
 		goto cleanup;
+	crash_point("after-read");
 	if (a.state == MODULE_UNSUPPORTED) {
 		fail_file(f, "%s: %s; nothing written", f->path, a.reason);
 		goto cleanup;
@@ -420,7 +614,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	if (a.state == MODULE_PATCHED) {
 		f->action = "already patched";
 		f->state_after = f->state;
-		rc = 0;
+		rc = finish_patched(o, rs, store, &t, f);
 		goto cleanup;
 	}
 	if (rewrite_apply(&out, &a, o->function, t.content.data, t.content.len, &e) == -1 ||
@@ -451,11 +645,13 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	f->state_after = "patched";
 	rec = (struct store_record){ "apply", t.real, a.version, o->function,
 	    t.content.data, t.content.len, out.data, out.len, 0 };
+	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
 		fail_file(f, "%s: patched, but the history could not be recorded (%s); "
-		    "revert will need --force", f->path, e.msg);
+		    "run apply again to record it", f->path, e.msg);
 		goto cleanup;
 	}
+	crash_point("after-history");
 	if (watchlist_update(o->state_dir, t.real, 1, &e) == -1) {
 		fail_file(f, "%s: patched, but it could not be added to the files kept patched "
 		    "(%s)", f->path, e.msg);
@@ -531,7 +727,7 @@ cmd_apply(struct options *o)
 	r.check_mode = o->check;
 	r.state_dir = o->state_dir;
 	r.function = o->function;
-	if (load_rules(o, &rs) == -1 || gather(o, &r, &d, 0) == -1)
+	if (load_rules(o, &rs, &r) == -1 || gather(o, &r, &d, 0) == -1)
 		goto done;
 
 	/* First a read-only pass: the already-patched path writes and locks nothing. */
@@ -546,6 +742,8 @@ cmd_apply(struct options *o)
 		} else if (a.state == MODULE_UNSUPPORTED) {
 			fail_file(f, "%s: %s; nothing written", f->path, a.reason);
 			failed = 1;
+		} else if (a.state == MODULE_PATCHED && maybe_unrecorded(o, t.real)) {
+			todo++;		/* patch_one records what an interrupted run did */
 		} else if (a.state == MODULE_PATCHED) {
 			f->action = "already patched";
 			f->state_after = f->state;
@@ -569,7 +767,7 @@ cmd_apply(struct options *o)
 		atomic_release(&t);
 	}
 	if (r.nfiles == 0 && r.discovered) {
-		complain("no Bucardo.pm found; give its path, or see 'bucardo-aiven status'");
+		run_fail(&r, "no Bucardo.pm found; give its path, or see 'bucardo-aiven status'");
 		goto done;
 	}
 	if (r.nfiles == 0 && o->reapply) {
@@ -584,9 +782,10 @@ cmd_apply(struct options *o)
 	}
 
 	if (store_open(&store, o->state_dir, STORE_WRITE, o->lock_timeout, &e) == -1) {
-		complain("%s", e.msg);
+		run_fail(&r, "%s", e.msg);
 		goto done;
 	}
+	crash_point("after-lock");
 	if (!o->no_perl_check) {
 		struct discover_options dopt;
 
@@ -629,7 +828,7 @@ cmd_status(struct options *o)
 	r.command = "status";
 	r.state_dir = o->state_dir;
 	r.function = o->function;
-	if (load_rules(o, &rs) == -1 || gather(o, &r, &d, 1) == -1)
+	if (load_rules(o, &rs, &r) == -1 || gather(o, &r, &d, 1) == -1)
 		goto done;
 	for (i = 0; i < r.nfiles; i++) {
 		struct file_report *f = &r.files[i];
@@ -657,24 +856,44 @@ done:
 	return status;
 }
 
-/* Put one file's original back, when the file is what the tool wrote. */
+/*
+ * Put one file's original back, when the file is what the tool wrote: what
+ * the history records, or else (a run stopped before recording it) what
+ * apply makes of a kept original (adopt_unrecorded).
+ */
 static int
-revert_one(const struct options *o, struct store *store, struct file_report *f)
+revert_one(const struct options *o, const struct ruleset *rs, struct store *store,
+    struct file_report *f)
 {
 	struct target t = TARGET_INIT;
 	struct staged s = STAGED_INIT;
-	struct buf original = BUF_INIT;
+	struct buf original = BUF_INIT, written = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct store_record rec;
 	char original_id[41], written_id[41] = "", current_id[41];
-	int rc = -1, known;
+	int rc = -1, known, adopted;
 
 	if (atomic_open(&t, f->path, &e) == -1)
 		return fail_file(f, "%s", e.msg);
+	crash_point("after-read");
 	f->real = strdup(t.real);
-	if ((known = store_lookup(store, t.real, &original, original_id, written_id, &e)) == -1) {
+	if ((known = store_lookup(store, t.real, &original, original_id, written_id, &e)) == -1 ||
+	    store_blob_id(store, t.content.data, t.content.len, current_id, &e) == -1) {
 		fail_file(f, "%s", e.msg);
 		goto cleanup;
+	}
+	if (strcmp(current_id, written_id) != 0 &&
+	    (known == 0 || strcmp(current_id, original_id) != 0)) {
+		if ((adopted = adopt_unrecorded(o, rs, store, &t, &original, known, &e)) == -1 ||
+		    (adopted && store_blob_id(store, original.data ? original.data : "",
+		    original.len, original_id, &e) == -1)) {
+			fail_file(f, "%s", e.msg);
+			goto cleanup;
+		}
+		if (adopted) {
+			known = 1;
+			memcpy(written_id, current_id, sizeof(written_id));
+		}
 	}
 	if (known == 0) {
 		/* A copy found by discovery that was never patched is simply not ours. */
@@ -688,12 +907,27 @@ revert_one(const struct options *o, struct store *store, struct file_report *f)
 		    f->path, o->state_dir);
 		goto cleanup;
 	}
-	if (store_blob_id(store, t.content.data, t.content.len, current_id, &e) == -1) {
-		fail_file(f, "%s", e.msg);
-		goto cleanup;
-	}
 	if (strcmp(current_id, original_id) == 0) {
 		f->action = "already original";
+		/* Put back by a run stopped before it recorded that, or by hand. */
+		if (!o->check && written_id[0] != '\0') {
+			if (store_read_written(store, t.real, &written, &e) == -1) {
+				fail_file(f, "%s", e.msg);
+				goto cleanup;
+			}
+			rec = (struct store_record){ "revert", t.real, NULL, NULL,
+			    written.data ? written.data : "", written.len,
+			    t.content.data, t.content.len, 1 };
+			if (store_commit(store, &rec, &e) == -1) {
+				fail_file(f, "%s", e.msg);
+				goto cleanup;
+			}
+			note_file(f, "put back before the history recorded it; the history now does");
+		}
+		if (!o->check && watchlist_update(o->state_dir, t.real, 0, &e) == -1) {
+			fail_file(f, "%s: still listed as kept patched (%s)", f->path, e.msg);
+			goto cleanup;
+		}
 		rc = 0;
 		goto cleanup;
 	}
@@ -720,12 +954,14 @@ revert_one(const struct options *o, struct store *store, struct file_report *f)
 	f->action = "reverted";
 	rec = (struct store_record){ "revert", t.real, NULL, NULL, t.content.data, t.content.len,
 	    original.data, original.len, 1 };
+	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
 		fail_file(f, "%s: reverted, but the history could not be recorded (%s)", f->path,
 		    e.msg);
 		goto cleanup;
 	}
 	/* Reverted on purpose: no package trigger may patch it again. */
+	crash_point("after-history");
 	if (watchlist_update(o->state_dir, t.real, 0, &e) == -1) {
 		fail_file(f, "%s: reverted, but it is still listed as kept patched (%s)",
 		    f->path, e.msg);
@@ -734,7 +970,38 @@ revert_one(const struct options *o, struct store *store, struct file_report *f)
 	rc = 0;
 cleanup:
 	atomic_abort(&s);
+	buf_release(&written);
 	buf_release(&original);
+	atomic_release(&t);
+	return rc;
+}
+
+/*
+ * revert when no backup store exists: a pristine copy needs nothing (so that
+ * "make sure it is reverted" is idempotent); a patched one cannot be
+ * reverted, and the admin must hear why.
+ */
+static int
+revert_without_store(const struct options *o, const struct ruleset *rs, struct file_report *f)
+{
+	struct target t = TARGET_INIT;
+	struct analysis a = ANALYSIS_INIT;
+	int rc = -1;
+
+	if (examine(o, rs, f, &t, &a) == -1)
+		goto cleanup;
+	if (a.state == MODULE_PRISTINE) {
+		f->action = "not patched; nothing to revert";
+		rc = 0;
+	} else if (a.state == MODULE_UNSUPPORTED)
+		fail_file(f, "%s: %s; nothing to revert", f->path, a.reason);
+	else
+		fail_file(f, "%s: is %s, but %s holds no backup of it (patched by hand, or with "
+		    "another --state-dir?); reinstall the package that owns it "
+		    "(apt-get install --reinstall bucardo) for a pristine copy", f->path,
+		    rewrite_state_name(a.state), o->state_dir);
+cleanup:
+	analysis_release(&a);
 	atomic_release(&t);
 	return rc;
 }
@@ -744,6 +1011,7 @@ cmd_revert(struct options *o)
 {
 	struct report r = REPORT_INIT;
 	struct discovery d = DISCOVERY_INIT;
+	struct ruleset rs = RULESET_INIT;
 	struct store *store = NULL;
 	struct err e = ERR_INIT;
 	struct stat st;
@@ -753,24 +1021,28 @@ cmd_revert(struct options *o)
 	r.command = "revert";
 	r.check_mode = o->check;
 	r.state_dir = o->state_dir;
-	if (gather(o, &r, &d, 0) == -1)
+	if (load_rules(o, &rs, &r) == -1 || gather(o, &r, &d, 0) == -1)
 		goto done;
 	if (r.nfiles == 0) {
-		complain("no Bucardo.pm found; give its path");
+		run_fail(&r, "no Bucardo.pm found; give its path");
 		goto done;
 	}
-	if (stat(o->state_dir, &st) == -1) {
-		complain("%s: no backup store here; nothing was ever applied with this state "
-		    "directory (see --state-dir)", o->state_dir);
+	if (stat(o->state_dir, &st) == -1 && errno == ENOENT) {
+		/* Nothing was ever applied here: fine, unless a copy is patched. */
+		for (i = 0; i < r.nfiles; i++)
+			if (revert_without_store(o, &rs, &r.files[i]) == -1)
+				failed = 1;
+		status = failed ? EXIT_FAILED : EXIT_OK;
 		goto done;
 	}
 	if (store_open(&store, o->state_dir, o->check ? STORE_READ : STORE_WRITE,
 	    o->lock_timeout, &e) == -1) {
-		complain("%s", e.msg);
+		run_fail(&r, "%s", e.msg);
 		goto done;
 	}
+	crash_point("after-lock");
 	for (i = 0; i < r.nfiles; i++)
-		if (revert_one(o, store, &r.files[i]) == -1)
+		if (revert_one(o, &rs, store, &r.files[i]) == -1)
 			failed = 1;
 	if (report_changed(&r) && !o->check) {
 		mark_active(o, &r);
@@ -783,6 +1055,7 @@ done:
 	store_close(store);
 	report_release(&r);
 	discovery_release(&d);
+	rules_release(&rs);
 	return status;
 }
 
@@ -811,13 +1084,12 @@ cmd_history(struct options *o)
 	}
 	if (store_open(&store, o->state_dir, STORE_READ, o->lock_timeout, &e) == -1 ||
 	    store_history(store, filter, &r.events, &r.nevents, &e) == -1) {
-		complain("%s", e.msg);
+		run_fail(&r, "%s", e.msg);
 		goto done;
 	}
 	status = EXIT_OK;
 done:
-	if (status == EXIT_OK)
-		finish(o, &r);
+	finish(o, &r);
 	store_close(store);
 	report_release(&r);
 	return status;

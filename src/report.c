@@ -236,7 +236,8 @@ report_print_json(const struct report *r)
 		json_object_array_add(files, json_file(&r->files[i]));
 		failed |= r->files[i].failed;
 	}
-	json_object_object_add(doc, "failed", json_object_new_boolean(failed));
+	json_object_object_add(doc, "failed", json_object_new_boolean(failed || r->error != NULL));
+	json_object_object_add(doc, "error", jstr(r->error));
 	json_object_object_add(doc, "files", files);
 	for (i = 0; i < r->nsearched; i++)
 		json_object_array_add(searched, jstr(r->searched[i]));
@@ -279,6 +280,7 @@ report_release(struct report *r)
 	free(r->files);
 	free(r->restart);
 	free(r->warning);
+	free(r->error);
 	if (r->events != NULL)
 		store_events_free(r->events, r->nevents);
 	memset(r, 0, sizeof(*r));

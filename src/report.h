@@ -44,11 +44,12 @@ struct report {
 	int			 discovered;	/* files came from discovery, not arguments */
 	char			*restart;	/* "Bucardo is running ..." advice, or NULL */
 	char			*warning;	/* a run-wide warning, or NULL */
+	char			*error;		/* why the whole run failed, or NULL */
 	struct store_event	*events;	/* history */
 	size_t			 nevents;
 };
 
-#define REPORT_INIT { NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, 0 }
+#define REPORT_INIT { NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0 }
 
 /* Add a file entry (zeroed, path copied); NULL when out of memory. */
 struct file_report	*report_add(struct report *r, const char *path);

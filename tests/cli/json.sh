@@ -29,4 +29,15 @@ contains "$errout" "bucardo-aiven: $pm:" "the error is on stderr too"
 run_ba --root "$T/bad" --json status "$pm"
 check "status --json is valid JSON" j 'assert d["command"] == "status" and d["files"][0]["state"] == "unsupported"'
 
+mkdir -p "$T/empty"
+run_ba --root "$T/empty" --json apply
+expect_rc 1 "apply --json with no copy found exits 1"
+check "a run-level failure is in the JSON too" j 'assert d["failed"] is True and "no Bucardo.pm found" in d["error"]'
+
+pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$T/fn")
+run_ba --root "$T/fn" apply --function ext.srr "$pm"
+run_ba --root "$T/fn" --json status --function ext.srr "$pm"
+expect_rc 0 "status --function judges a copy patched for that function as patched"
+check "its state is patched" j 'assert d["files"][0]["state"] == "patched"'
+
 done_testing

@@ -48,10 +48,15 @@ expect_rc 0 "apply after an upgrade replaced the file"
 run_ba --root "$root" revert "$pm"
 same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "revert restores the newest original (5.6), not the first (5.4)"
 
-mkdir -p "$T/nostore"
-run_ba --root "$T/nostore" --state-dir "$T/nostore-state" revert "$FIXTURES/patched-5.6.pm"
-expect_rc 1 "revert with no backup store exits 1"
-contains "$errout" "no backup store" "and says there is no store"
+pm=$(sandbox "$FIXTURES/patched-5.6.pm" "$T/nostore")
+run_ba --root "$T/nostore" revert "$pm"
+expect_rc 1 "revert of a patched file with no backup store exits 1"
+contains "$errout" "holds no backup of it" "and says there is no backup of it"
+check "and the JSON says why the run failed" sh -c "'$BA' --root '$T/nostore' --json revert '$pm' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"failed\"] and \"holds no backup\" in d[\"files\"][0][\"error\"]'"
+pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$T/nostore2")
+run_ba --root "$T/nostore2" revert
+expect_rc 0 "revert where nothing was ever applied, on a pristine copy, exits 0 (idempotent)"
+contains "$out" "nothing to revert" "and says there is nothing to revert"
 
 root=$T/unknown
 pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")
