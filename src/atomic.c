@@ -1,11 +1,14 @@
 /* atomic.c: reading a module safely and replacing it whole, never torn. */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
 #include <linux/fs.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -15,8 +18,10 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "crash.h"
 
-#define ATOMIC_TMP_SUFFIX	".bucardo-aiven.XXXXXX"
+#define ATOMIC_TMP_TAG		".bucardo-aiven."
+#define ATOMIC_TMP_SUFFIX	ATOMIC_TMP_TAG "XXXXXX"
 
 static const char *
 atomic_kind(mode_t mode)
@@ -378,6 +383,56 @@ atomic_copy_owner(int fd, const struct target *t, const char *real,
 	return 0;
 }
 
+/* Is name one of our temporary files for base: .BASE.bucardo-aiven.XXXXXX? */
+static int
+atomic_is_tmp(const char *name, const char *base)
+{
+	size_t blen = strlen(base), tlen = strlen(ATOMIC_TMP_TAG), i;
+
+	if (name[0] != '.' || strncmp(name + 1, base, blen) != 0 ||
+	    strncmp(name + 1 + blen, ATOMIC_TMP_TAG, tlen) != 0)
+		return 0;
+	name += 1 + blen + tlen;
+	for (i = 0; name[i] != '\0'; i++)
+		if (!isalnum((unsigned char)name[i]))
+			return 0;
+	return i == 6;
+}
+
+/*
+ * Remove the temporary files a killed run left beside the original. A live
+ * run holds an flock(2) on its own from its creation until just before the
+ * rename, and runs under the store's lock besides, so a file that can be
+ * locked is stale. Best effort: what cannot be removed stays, harmless.
+ */
+static void
+atomic_sweep(const char *dir, const char *base)
+{
+	struct stat st, again;
+	struct dirent *de;
+	DIR *d;
+	int dfd, fd;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!atomic_is_tmp(de->d_name, base))
+			continue;
+		fd = openat(dfd, de->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY | O_CLOEXEC);
+		if (fd == -1)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK) &&
+		    fstatat(dfd, de->d_name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    again.st_dev == st.st_dev && again.st_ino == st.st_ino)
+			unlinkat(dfd, de->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
 int
 atomic_stage(struct staged *s, const struct target *t,
     const void *data, size_t len, struct err *e)
@@ -405,6 +460,7 @@ atomic_stage(struct staged *s, const struct target *t,
 	}
 	snprintf(s->tmp, (size_t)n + 1, "%s/.%s" ATOMIC_TMP_SUFFIX, dir, base);
 
+	atomic_sweep(dir, base);
 	omask = umask(077);
 	s->fd = mkostemp(s->tmp, O_CLOEXEC);
 	umask(omask);
@@ -414,6 +470,8 @@ atomic_stage(struct staged *s, const struct target *t,
 		s->tmp = NULL;
 		goto fail;
 	}
+	/* Marks it live for atomic_sweep; without flock, the store's lock still does. */
+	(void)flock(s->fd, LOCK_EX | LOCK_NB);
 
 	/*
 	 * Content first, metadata after: writing strips set-id bits and
@@ -433,6 +491,7 @@ atomic_stage(struct staged *s, const struct target *t,
 	}
 	free(bcopy);
 	free(dcopy);
+	crash_point("after-stage");
 	return 0;
 
 fail:
@@ -554,12 +613,15 @@ atomic_commit(struct staged *s, const struct target *t, struct err *e)
 		goto fail;
 	}
 
+	/* Before the last check, so that a test pausing here can replace the original. */
+	crash_point("before-rename");
 	if (atomic_unchanged(t, e) == -1)
 		goto fail;
 	if (rename(s->tmp, t->real) == -1) {
 		atomic_rename_error(e, t, dir);
 		goto fail;
 	}
+	crash_point("after-rename");
 	free(s->tmp);
 	s->tmp = NULL;
 

@@ -37,8 +37,10 @@ struct staged {
 #define STAGED_INIT { NULL, -1 }
 
 /*
- * Write data to a new temporary file (O_EXCL, mode 0600 under a tight umask)
- * named .BASENAME.bucardo-aiven.XXXXXX in the real file's directory; write
+ * Remove the temporary files a killed run left beside the real file (ours by
+ * name, and not locked by a live run). Write data to a new temporary file
+ * (O_EXCL, mode 0600 under a tight umask, flock'd while it lives) named
+ * .BASENAME.bucardo-aiven.XXXXXX in the real file's directory; write
  * every byte, then give it the original's owner, group, mode and extended
  * attributes (the SELinux label included; security.ima and security.evm,
  * which hash the old content, excepted); fsync. The file is left in place for

@@ -654,7 +654,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	crash_point("after-history");
 	if (watchlist_update(o->state_dir, t.real, 1, &e) == -1) {
 		fail_file(f, "%s: patched, but it could not be added to the files kept patched "
-		    "(%s)", f->path, e.msg);
+		    "(%s); run apply again to add it", f->path, e.msg);
 		goto cleanup;
 	}
 	rc = 0;

@@ -2,6 +2,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,10 +17,13 @@
 #include <zlib.h>
 
 #include "config.h"
+#include "crash.h"
 #include "git2lazy.h"
 #include "store.h"
 
 #define STORE_CHUNK	65536
+/* A kept original is read back whole; no Bucardo.pm comes near this. */
+#define STORE_KEPT_LIMIT	(64u * 1024 * 1024)
 
 struct store {
 	const struct git2_api	*g;
@@ -248,6 +253,43 @@ store_lock(struct store *s, unsigned timeout_sec, struct err *e)
 }
 
 /*
+ * A run killed inside a commit leaves git's lock files behind (HEAD.lock,
+ * refs/heads/main.lock), and libgit2 then refuses every later commit. We
+ * hold STATE/lock, so no other run of ours is writing the store: any such
+ * lock file is stale and is removed.
+ */
+static int
+store_clear_git_locks(const struct store *s, struct err *e)
+{
+	static const char *const dirs[] = { "store.git", "store.git/refs/heads" };
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	size_t i, n;
+	DIR *d;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && rc == 0; i++) {
+		if (store_pathf(path, sizeof(path), e, "%s/%s", s->dir, dirs[i]) == -1)
+			return -1;
+		if ((d = opendir(path)) == NULL)
+			continue;	/* not made yet */
+		while (rc == 0 && (de = readdir(d)) != NULL) {
+			n = strlen(de->d_name);
+			if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0 ||
+			    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+			    !S_ISREG(st.st_mode))
+				continue;
+			if (unlinkat(dirfd(d), de->d_name, 0) == -1 && errno != ENOENT)
+				rc = err_sys(e, path, "cannot remove the stale git lock "
+				    "%s left by an interrupted run", de->d_name);
+		}
+		closedir(d);
+	}
+	return rc;
+}
+
+/*
  * Open store.git, creating it in write mode. A directory left half made by
  * an interrupted first run is not a repository yet and is initialised again.
  */
@@ -331,6 +373,7 @@ store_open(struct store **out, const char *state_dir, enum store_mode mode,
 	}
 	if (store_check_dir(s->dir, mode, e) == -1 ||
 	    store_lock(s, lock_timeout_sec, e) == -1 ||
+	    (mode == STORE_WRITE && store_clear_git_locks(s, e) == -1) ||
 	    (s->g = git2_load(e)) == NULL ||
 	    store_git_settings(s->g, e) == -1 ||
 	    store_open_repo(s, mode, e) == -1)
@@ -410,6 +453,56 @@ store_gz_same(const char *path, const void *data, size_t len, struct err *e)
 	gzclose(gz);
 	free(chunk);
 	return same && off == len;
+}
+
+/* Is name a gzip copy of base (BASE.ID.gz)? Then *id receives ID. */
+static int
+store_is_kept(const char *name, const char *base, char id[GIT_OID_HEXSZ + 1])
+{
+	size_t blen = strlen(base), i;
+
+	if (strncmp(name, base, blen) != 0 || name[blen] != '.')
+		return 0;
+	name += blen + 1;
+	for (i = 0; i < GIT_OID_HEXSZ; i++)
+		if (!isxdigit((unsigned char)name[i]) || isupper((unsigned char)name[i]))
+			return 0;
+	if (strcmp(name + GIT_OID_HEXSZ, ".gz") != 0)
+		return 0;
+	memcpy(id, name, GIT_OID_HEXSZ);
+	id[GIT_OID_HEXSZ] = '\0';
+	return 1;
+}
+
+/*
+ * Remove the temporary files (BASE.ID.gz.XXXXXX) that a run killed while
+ * writing a gzip copy left in dir. The caller holds the lock: none is live.
+ */
+static void
+store_gz_sweep(const char *dir, const char *base)
+{
+	char id[GIT_OID_HEXSZ + 1], *name;
+	struct dirent *de;
+	struct stat st;
+	size_t n;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n < 7 || de->d_name[n - 7] != '.' ||
+		    strspn(de->d_name + n - 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789") != 6 ||
+		    (name = strndup(de->d_name, n - 7)) == NULL)
+			continue;
+		if (store_is_kept(name, base, id) &&
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			unlinkat(dirfd(d), de->d_name, 0);
+		free(name);
+	}
+	closedir(d);
 }
 
 /*
@@ -531,6 +624,7 @@ store_keep_original(struct store *s, const char *real_path,
 	if (g->git_odb_write(&oid, s->odb, data, len, GIT_OBJECT_BLOB) < 0)
 		return err_set(e, real_path, "cannot keep the original in the "
 		    "backup store: %s", git2_message(g));
+	crash_point("after-backup-blob");
 	store_hex(g, hex, &oid);
 	if (store_pathf(path, sizeof(path), e, "%s/originals/%s.%s.gz",
 	    s->dir, rel, hex) == -1)
@@ -548,12 +642,133 @@ store_keep_original(struct store *s, const char *real_path,
 			    "holds other bytes; move it aside and run again");
 	} else if (errno != ENOENT) {
 		return err_sys(e, path, "cannot inspect the kept original");
-	} else if (store_gz_write(path, dir, data, len, e) == -1) {
-		return -1;
+	} else {
+		store_gz_sweep(dir, strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel);
+		if (store_gz_write(path, dir, data, len, e) == -1)
+			return -1;
 	}
 	if (id != NULL)
 		memcpy(id, hex, sizeof(hex));
+	crash_point("after-backup-gzip");
 	return 0;
+}
+
+static int
+store_kept_cmp(const void *x, const void *y)
+{
+	const struct store_kept *a = x, *b = y;
+
+	if (a->mtime.tv_sec != b->mtime.tv_sec)
+		return a->mtime.tv_sec < b->mtime.tv_sec ? 1 : -1;
+	if (a->mtime.tv_nsec != b->mtime.tv_nsec)
+		return a->mtime.tv_nsec < b->mtime.tv_nsec ? 1 : -1;
+	return strcmp(a->id, b->id);
+}
+
+int
+store_kept_originals(const char *state_dir, const char *real_path,
+    struct store_kept **list, size_t *n, struct err *e)
+{
+	char dir[PATH_MAX], id[GIT_OID_HEXSZ + 1];
+	struct store_kept *all = NULL, *grown;
+	const char *rel, *base;
+	struct dirent *de;
+	struct stat st;
+	size_t count = 0;
+	DIR *d;
+
+	*list = NULL;
+	*n = 0;
+	if ((rel = store_relpath(real_path, e)) == NULL)
+		return -1;
+	base = strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel;
+	if (store_pathf(dir, sizeof(dir), e, "%s/originals/%.*s", state_dir,
+	    (int)(base - rel), rel) == -1)
+		return -1;
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return err_sys(e, dir, "cannot list the kept originals");
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!store_is_kept(de->d_name, base, id) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if ((grown = reallocarray(all, count + 1, sizeof(*all))) == NULL) {
+			closedir(d);
+			free(all);
+			return err_sys(e, dir, "cannot list the kept originals");
+		}
+		all = grown;
+		memcpy(all[count].id, id, sizeof(id));
+		all[count++].mtime = st.st_mtim;
+	}
+	closedir(d);
+	if (count > 0)
+		qsort(all, count, sizeof(*all), store_kept_cmp);
+	*list = all;
+	*n = count;
+	return 0;
+}
+
+int
+store_read_kept(struct store *s, const char *real_path, const char *id,
+    struct buf *out, struct err *e)
+{
+	char path[PATH_MAX], have[GIT_OID_HEXSZ + 1];
+	struct buf text = BUF_INIT;
+	unsigned char *chunk = NULL;
+	const char *rel;
+	gzFile gz = NULL;
+	int fd, n, zerr, rc = -1;
+
+	if ((rel = store_relpath(real_path, e)) == NULL ||
+	    store_pathf(path, sizeof(path), e, "%s/originals/%s.%s.gz", s->dir,
+	    rel, id) == -1)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return err_sys(e, path, "cannot open the kept original");
+	if ((chunk = malloc(STORE_CHUNK)) == NULL ||
+	    (gz = gzdopen(fd, "rb")) == NULL) {
+		close(fd);
+		err_sys(e, path, "cannot read the kept original");
+		goto cleanup;
+	}
+	while ((n = gzread(gz, chunk, STORE_CHUNK)) != 0) {
+		if (n < 0) {
+			err_set(e, path, "the kept original is damaged (%s)",
+			    gzerror(gz, &zerr));
+			goto cleanup;
+		}
+		if (text.len + (size_t)n > STORE_KEPT_LIMIT) {
+			err_set(e, path, "the kept original is larger than any "
+			    "Bucardo.pm; not used");
+			goto cleanup;
+		}
+		if (buf_append(&text, chunk, (size_t)n) == -1) {
+			err_sys(e, path, "cannot read the kept original");
+			goto cleanup;
+		}
+	}
+	if (store_blob_id(s, text.data ? text.data : "", text.len, have, e) == -1)
+		goto cleanup;
+	if (strcmp(have, id) != 0) {
+		err_set(e, path, "the kept original does not hold what its name "
+		    "says (its bytes hash to %s); not used", have);
+		goto cleanup;
+	}
+	if (buf_append(out, text.data ? text.data : "", text.len) == -1) {
+		err_sys(e, path, "cannot read the kept original");
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	if (gz != NULL)
+		gzclose(gz);
+	free(chunk);
+	buf_release(&text);
+	return rc;
 }
 
 /*
@@ -822,6 +1037,53 @@ cleanup:
 	g->git_commit_free(head);
 	buf_release(&wpath);
 	buf_release(&opath);
+	return rc;
+}
+
+int
+store_read_written(struct store *s, const char *real_path, struct buf *out,
+    struct err *e)
+{
+	const struct git2_api *g = s->g;
+	struct buf wpath = BUF_INIT;
+	git_commit *head = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *written = NULL;
+	git_blob *blob = NULL;
+	const char *rel;
+	int rc = -1;
+
+	if ((rel = store_relpath(real_path, e)) == NULL)
+		return -1;
+	if (buf_printf(&wpath, "written/%s", rel) == -1) {
+		err_sys(e, real_path, "cannot look up the backup");
+		goto cleanup;
+	}
+	if (store_head(s, &head, &tree, e) == -1 ||
+	    store_entry(g, &written, tree, wpath.data, e) == -1)
+		goto cleanup;
+	if (written == NULL) {
+		rc = 0;
+		goto cleanup;
+	}
+	if (g->git_blob_lookup(&blob, s->repo, g->git_tree_entry_id(written)) < 0) {
+		err_set(e, real_path, "cannot read what was written from the "
+		    "backup store: %s", git2_message(g));
+		goto cleanup;
+	}
+	if (buf_append(out, g->git_blob_rawcontent(blob),
+	    (size_t)g->git_blob_rawsize(blob)) == -1) {
+		err_sys(e, real_path, "cannot read what was written");
+		goto cleanup;
+	}
+	rc = 1;
+
+cleanup:
+	g->git_blob_free(blob);
+	g->git_tree_entry_free(written);
+	g->git_tree_free(tree);
+	g->git_commit_free(head);
+	buf_release(&wpath);
 	return rc;
 }
 

@@ -35,7 +35,9 @@ enum store_mode {
  * it is not a directory, not owned by the effective user, or group- or
  * world-writable; take an exclusive lock on STATE/lock (waiting up to
  * lock_timeout_sec, then failing with a message naming the holder's pid);
- * open or initialise store.git. Loads libgit2. In STORE_READ mode, when
+ * in write mode, remove the git lock files (store.git/HEAD.lock,
+ * refs/heads/main.lock) a run killed mid-commit left; open or initialise
+ * store.git. Loads libgit2. In STORE_READ mode, when
  * there is no store yet, fails with errno ENOENT.
  */
 int	store_open(struct store **out, const char *state_dir, enum store_mode mode,
@@ -45,10 +47,31 @@ void	store_close(struct store *s);
 /*
  * Keep the original of real_path before it is replaced: write it as a git
  * blob and as originals/REALPATH.ID.gz (O_EXCL; an existing copy with that id
- * is verified, never overwritten), both fsynced. id receives the blob id.
+ * is verified, never overwritten), both fsynced; temporary gzip files a
+ * killed run left beside it are removed first. id receives the blob id.
  */
 int	store_keep_original(struct store *s, const char *real_path,
 	    const void *data, size_t len, char id[41], struct err *e);
+
+struct store_kept {
+	char		 id[41];	/* the blob id in the file's name */
+	struct timespec	 mtime;
+};
+
+/*
+ * The gzip copies kept for real_path under state_dir/originals/, newest
+ * first. Reads only the directory: no libgit2, no lock. *list is NULL and
+ * *n 0 when there are none; the caller frees *list.
+ */
+int	store_kept_originals(const char *state_dir, const char *real_path,
+	    struct store_kept **list, size_t *n, struct err *e);
+
+/*
+ * Append the bytes of the gzip copy originals/REALPATH.ID.gz to out, after
+ * checking that they hash to ID: a copy damaged or misnamed is refused.
+ */
+int	store_read_kept(struct store *s, const char *real_path, const char *id,
+	    struct buf *out, struct err *e);
 
 struct store_record {
 	const char	*action;	/* "apply" or "revert" */
@@ -82,6 +105,13 @@ int	store_commit(struct store *s, const struct store_record *r, struct err *e);
  */
 int	store_lookup(struct store *s, const char *real_path, struct buf *original,
 	    char original_id[41], char written_id[41], struct err *e);
+
+/*
+ * Append the bytes the tool last wrote to real_path (written/PATH) to out.
+ * Returns 1, 0 when the store records none, -1 on error.
+ */
+int	store_read_written(struct store *s, const char *real_path, struct buf *out,
+	    struct err *e);
 
 /* The git blob id of data (what `git hash-object` prints). */
 int	store_blob_id(struct store *s, const void *data, size_t len, char id[41],

@@ -74,6 +74,28 @@ watchlist_has(char *const *paths, size_t n, const char *path)
 	return 0;
 }
 
+/* Every byte, or -1 with errno set (a short write sets ENOSPC). */
+static int
+watchlist_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int
 watchlist_update(const char *state_dir, const char *path, int add, struct err *e)
 {
@@ -96,16 +118,24 @@ watchlist_update(const char *state_dir, const char *path, int add, struct err *e
 			goto nomem;
 	if (add && buf_printf(&text, "%s\n", path) == -1)
 		goto nomem;
+	/*
+	 * One fixed temporary name: the caller holds the lock, so no other run
+	 * writes it, and one left by a killed run is simply truncated.
+	 */
 	if (buf_printf(&name, "%s/watchlist", state_dir) == -1 ||
-	    buf_printf(&tmp, "%s/.watchlist.%ld", state_dir, (long)getpid()) == -1)
+	    buf_printf(&tmp, "%s/.watchlist.tmp", state_dir) == -1)
 		goto nomem;
 	/* Written beside and renamed over: the list is whole or as it was. */
 	if ((fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
 		err_sys(e, tmp.data, "cannot write the list of files to keep patched");
 		goto done;
 	}
-	if ((text.len > 0 && write(fd, text.data, text.len) != (ssize_t)text.len) ||
-	    fsync(fd) == -1 || close(fd) == -1) {
+	if (watchlist_write_all(fd, text.data, text.len) == -1 || fsync(fd) == -1) {
+		err_sys(e, tmp.data, "cannot write the list of files to keep patched");
+		unlink(tmp.data);
+		goto done;
+	}
+	if (close(fd) == -1) {
 		fd = -1;
 		err_sys(e, tmp.data, "cannot write the list of files to keep patched");
 		unlink(tmp.data);
@@ -115,6 +145,12 @@ watchlist_update(const char *state_dir, const char *path, int add, struct err *e
 	if (rename(tmp.data, name.data) == -1) {
 		err_sys(e, name.data, "cannot replace the list of files to keep patched");
 		unlink(tmp.data);
+		goto done;
+	}
+	/* The rename itself must survive a power cut, or the old list comes back. */
+	if ((fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (fsync(fd) == -1 && errno != EINVAL)) {
+		err_sys(e, state_dir, "cannot flush the list of files to keep patched to disk");
 		goto done;
 	}
 	rc = 0;
