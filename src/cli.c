@@ -370,13 +370,15 @@ add_diff(struct file_report *f, const char *path, const struct buf *old, const s
 }
 
 /*
- * perl -c on the staged result. A result that fails while the original
+ * perl -c on the staged result, started by the caller (verify_perl_start)
+ * so that it runs while the original is backed up. A result that fails while the original
  * compiles is refused; when the original fails too (perl or a dependency
  * such as DBIx::Safe missing) the structural check has to do.
  */
 static int
 perl_check(const struct options *o, const char *perl, struct file_report *f,
-    const struct target *t, const char *staged)
+    const struct target *t, const char *staged, struct perl_run *run, int started,
+    const struct err *start_err)
 {
 	struct buf diag = BUF_INIT, odiag = BUF_INIT;
 	struct err e = ERR_INIT;
@@ -387,7 +389,12 @@ perl_check(const struct options *o, const char *perl, struct file_report *f,
 		f->perl_check = "skipped";
 		return 0;
 	}
-	v = verify_perl_compiles(perl, staged, o->keep_perl_env, 120, &diag, &e);
+	if (started == 0)
+		v = verify_perl_finish(run, staged, &diag, &e);
+	else {
+		v = started;
+		e = *start_err;
+	}
 	if (v == -1) {
 		rc = fail_file(f, "%s; nothing written", e.msg);
 	} else if (v == PERL_COMPILES) {
@@ -601,8 +608,10 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct store_record rec;
+	struct perl_run run = PERL_RUN_INIT;
+	struct err perr = ERR_INIT;
 	char id[41];
-	int rc = -1;
+	int rc = -1, started = PERL_NOT_RUN;
 
 	if (examine(o, rs, f, &t, &a) == -1)
 		goto cleanup;
@@ -629,13 +638,20 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 		fail_file(f, "%s", e.msg);
 		goto cleanup;
 	}
-	if (perl_check(o, perl, f, &t, s.tmp) == -1)
-		goto cleanup;
+	/*
+	 * perl -c takes a tenth of a second: it runs while the original is
+	 * kept in the store, on the other core, and its verdict is awaited
+	 * before anything is replaced.
+	 */
+	if (!o->no_perl_check)
+		started = verify_perl_start(&run, perl, s.tmp, o->keep_perl_env, 120, &perr);
 	/* The original is safe in the store before anything replaces it. */
 	if (store_keep_original(store, t.real, t.content.data, t.content.len, id, &e) == -1) {
 		fail_file(f, "%s; nothing written", e.msg);
 		goto cleanup;
 	}
+	if (perl_check(o, perl, f, &t, s.tmp, &run, started, &perr) == -1)
+		goto cleanup;
 	if (atomic_commit(&s, &t, &e) == -1) {
 		fail_file(f, "%s", e.msg);
 		goto cleanup;
@@ -659,6 +675,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	}
 	rc = 0;
 cleanup:
+	verify_perl_abort(&run);
 	atomic_abort(&s);
 	buf_release(&out);
 	analysis_release(&a);

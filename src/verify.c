@@ -234,9 +234,13 @@ verify_collect(int fd, long long deadline, struct buf *diag)
 static int
 verify_wait(pid_t pid, long long deadline, int *status)
 {
-	struct timespec nap = { 0, 5 * 1000 * 1000 };
+	struct timespec nap = { 0, 200 * 1000 };
 	pid_t r;
 
+	/*
+	 * perl has usually closed stderr because it is exiting: poll soon,
+	 * then back off to 5 ms, so that the common case costs no sleep.
+	 */
 	for (;;) {
 		r = waitpid(pid, status, deadline < 0 ? 0 : WNOHANG);
 		if (r == pid)
@@ -249,6 +253,8 @@ verify_wait(pid_t pid, long long deadline, int *status)
 		if (verify_left_ms(deadline) == 0)
 			return 1;
 		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 5 * 1000 * 1000)
+			nap.tv_nsec *= 2;
 	}
 }
 
@@ -264,17 +270,20 @@ verify_kill(pid_t pid)
 }
 
 int
-verify_perl_compiles(const char *perl, const char *file, int keep_perl_env,
-    unsigned timeout_sec, struct buf *diag, struct err *e)
+verify_perl_start(struct perl_run *run, const char *perl, const char *file,
+    int keep_perl_env, unsigned timeout_sec, struct err *e)
 {
 	struct verify_spawn sp;
 	char *path = NULL, *arg = NULL, **env = NULL;
 	int errp[2] = { -1, -1 }, execp[2] = { -1, -1 };
-	int devnull = -1, status, child_errno, r, rc = -1;
-	long long deadline = -1;
+	int devnull = -1, status, child_errno, rc = -1;
 	pid_t pid = -1;
 	ssize_t n;
 
+	run->pid = -1;
+	run->errfd = -1;
+	run->deadline = -1;
+	run->timeout_sec = timeout_sec;
 	if ((path = verify_find(perl)) == NULL) {
 		if (errno == ENOMEM) {
 			err_sys(e, perl, "cannot look for perl");
@@ -323,7 +332,7 @@ verify_perl_compiles(const char *perl, const char *file, int keep_perl_env,
 	sp.execw = execp[1];
 
 	if (timeout_sec > 0)
-		deadline = verify_now_ms() + (long long)timeout_sec * 1000;
+		run->deadline = verify_now_ms() + (long long)timeout_sec * 1000;
 	if ((pid = fork()) == -1) {
 		err_sys(e, file, "cannot start perl");
 		goto cleanup;
@@ -351,34 +360,11 @@ verify_perl_compiles(const char *perl, const char *file, int keep_perl_env,
 		rc = PERL_NOT_RUN;
 		goto cleanup;
 	}
-
-	r = verify_collect(errp[0], deadline, diag);
-	if (r == 0)
-		r = verify_wait(pid, deadline, &status);
-	if (r == 1) {
-		verify_kill(pid);
-		pid = -1;
-		err_set(e, file, "perl -c gave no answer within %u s and was "
-		    "killed", timeout_sec);
-		goto cleanup;
-	}
-	if (r == -1) {
-		err_sys(e, file, "cannot follow perl -c");
-		goto cleanup;
-	}
+	run->pid = pid;
+	run->errfd = errp[0];
+	errp[0] = -1;
 	pid = -1;
-
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		rc = PERL_COMPILES;
-	else {
-		if (WIFSIGNALED(status) && diag != NULL &&
-		    buf_printf(diag, "perl -c killed by signal %d\n",
-		    WTERMSIG(status)) == -1) {
-			err_sys(e, file, "cannot record perl's diagnostics");
-			goto cleanup;
-		}
-		rc = PERL_FAILS;
-	}
+	rc = 0;
 
 cleanup:
 	if (pid > 0)
@@ -397,4 +383,62 @@ cleanup:
 	free(arg);
 	free(path);
 	return rc;
+}
+
+int
+verify_perl_finish(struct perl_run *run, const char *file, struct buf *diag, struct err *e)
+{
+	int r, status, rc = -1;
+
+	r = verify_collect(run->errfd, run->deadline, diag);
+	if (r == 0)
+		r = verify_wait(run->pid, run->deadline, &status);
+	if (r == 1) {
+		err_set(e, file, "perl -c gave no answer within %u s and was "
+		    "killed", run->timeout_sec);
+		goto cleanup;
+	}
+	if (r == -1) {
+		err_sys(e, file, "cannot follow perl -c");
+		goto cleanup;
+	}
+	run->pid = -1;
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rc = PERL_COMPILES;
+	else {
+		if (WIFSIGNALED(status) && diag != NULL &&
+		    buf_printf(diag, "perl -c killed by signal %d\n",
+		    WTERMSIG(status)) == -1) {
+			err_sys(e, file, "cannot record perl's diagnostics");
+			goto cleanup;
+		}
+		rc = PERL_FAILS;
+	}
+cleanup:
+	verify_perl_abort(run);
+	return rc;
+}
+
+void
+verify_perl_abort(struct perl_run *run)
+{
+	if (run->pid > 0)
+		verify_kill(run->pid);
+	run->pid = -1;
+	if (run->errfd != -1)
+		close(run->errfd);
+	run->errfd = -1;
+}
+
+int
+verify_perl_compiles(const char *perl, const char *file, int keep_perl_env,
+    unsigned timeout_sec, struct buf *diag, struct err *e)
+{
+	struct perl_run run = PERL_RUN_INIT;
+	int rc;
+
+	if ((rc = verify_perl_start(&run, perl, file, keep_perl_env, timeout_sec, e)) != 0)
+		return rc;
+	return verify_perl_finish(&run, file, diag, e);
 }

@@ -2,6 +2,8 @@
 #ifndef VERIFY_H
 #define VERIFY_H
 
+#include <sys/types.h>
+
 #include "buf.h"
 #include "errmsg.h"
 
@@ -23,5 +25,27 @@ enum perl_verdict {
  */
 int	verify_perl_compiles(const char *perl, const char *file, int keep_perl_env,
 	    unsigned timeout_sec, struct buf *diag, struct err *e);
+
+/*
+ * The same check in two halves, so that the caller can do other work (the
+ * backup) while perl compiles: start returns 0 once perl runs (or
+ * PERL_NOT_RUN, or -1); finish waits for the verdict, as
+ * verify_perl_compiles returns it. abort kills and reaps a started perl;
+ * finish and abort may both be called, in any order.
+ */
+struct perl_run {
+	pid_t		 pid;
+	int		 errfd;
+	long long	 deadline;
+	unsigned	 timeout_sec;
+};
+
+#define PERL_RUN_INIT { -1, -1, -1, 0 }
+
+int	verify_perl_start(struct perl_run *run, const char *perl, const char *file,
+	    int keep_perl_env, unsigned timeout_sec, struct err *e);
+int	verify_perl_finish(struct perl_run *run, const char *file, struct buf *diag,
+	    struct err *e);
+void	verify_perl_abort(struct perl_run *run);
 
 #endif
