@@ -1,0 +1,373 @@
+# replicate.sh: Bucardo 5.6.0 replicating into a database where its user is
+# not a superuser, first with Debian's own Bucardo.pm, then with the copy
+# bucardo-aiven patched. Everything (cluster, Bucardo's control database,
+# logs, PID files) is throwaway; the machine's Bucardo.pm, /etc/bucardorc,
+# /var/log/bucardo and /var/run/bucardo are never used.
+#
+#   (a) pristine module: the worker dies with PostgreSQL's
+#       'permission denied to set parameter "session_replication_role"';
+#   (b) patched module: an INSERT, an UPDATE and a DELETE reach the target;
+#   (c) patched module, EXECUTE on aiven_extras.session_replication_role not
+#       granted: the worker dies with 'permission denied for function'.
+#
+# The target table carries an ordinary trigger that raises an error whenever
+# it fires, so a row can only arrive while session_replication_role really is
+# 'replica' in Bucardo's session.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/pg.sh"
+# Bucardo daemonises out of our process group: on a timeout or ^C still run
+# the exit hooks that stop it (bash skips the EXIT trap on an untrapped signal).
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+started_at=$SECONDS
+real_pm=/usr/share/perl5/Bucardo.pm
+# Seconds any single wait may take: replication takes about a second here.
+# After the first wait that times out, the later ones get 5 s, so a broken
+# module fails the test in a couple of minutes rather than one per step.
+WAIT=30
+
+if ! command -v bucardo >/dev/null 2>&1 || [ ! -f "$real_pm" ]; then
+	skip "Bucardo end to end" "package bucardo is not installed (no bucardo command or $real_pm)"
+	done_testing
+	exit
+fi
+if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/psql" ]; then
+	skip "Bucardo end to end" "no PostgreSQL server found under /usr/lib/postgresql (install postgresql-15)"
+	done_testing
+	exit
+fi
+if [ ! -f "$PG_BIN/../lib/plperl.so" ]; then
+	# Bucardo's control database is written in PL/Perl.
+	skip "Bucardo end to end" "PL/Perl missing for $PG_BIN (install postgresql-plperl-15)"
+	done_testing
+	exit
+fi
+
+# One snapshot of the machine's module, taken once: both copies below come
+# from it. It must be the unpatched module: on a machine where bucardo-aiven
+# (or anything else) has edited it, scenario (a) would prove nothing.
+pristine_code() {
+	local code
+	code=$(sed '/^__END__/,$d' "$1")
+	[ "$(grep -c "SET session_replication_role = 'replica'" <<<"$code")" = 1 ] &&
+	[ "$(grep -c "SET session_replication_role = default" <<<"$code")" = 1 ] &&
+	! grep -q aiven_extras <<<"$code"
+}
+cp "$real_pm" "$T/Bucardo.pm.orig"
+if ! pristine_code "$T/Bucardo.pm.orig"; then
+	skip "Bucardo end to end" "$real_pm is not the unpatched module (both SET session_replication_role statements, no aiven_extras)"
+	done_testing
+	exit
+fi
+
+# Bucardo's config table lower-cases most settings, piddir included, and $T
+# has mixed case: the PID directory gets a name that is lower case already.
+tmpbase=${TMPDIR:-/tmp}
+[ "$tmpbase" = "$(printf %s "$tmpbase" | tr A-Z a-z)" ] || tmpbase=/tmp
+piddir=$tmpbase/ba-e2e-pid.$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+mkdir -m 700 "$piddir" || { echo "Bail out! cannot create $piddir"; exit 1; }
+
+# bucardo install appends the new bucardo user's password to ~/.pgpass, and
+# the daemon reads it from there: keep both in the sandbox.
+export HOME=$T/home
+mkdir -p "$HOME" "$T/log"
+# bucardo stop writes restart-reason files into the current directory.
+cd "$T" || exit 1
+# The bucardo installer runs psql from here; keep client and server in step.
+export PGBINDIR=$PG_BIN
+unset PERL5LIB
+
+bucardo_running=
+# Bucardo must be down before PostgreSQL goes: registered before pg_start, so
+# it runs ahead of the pg_stop hook that pg_start registers.
+teardown() {
+	[ -z "$bucardo_running" ] || stop_bucardo || true
+	pg_stop
+	rm -rf "$piddir"
+}
+at_exit teardown
+
+# --- helpers ---------------------------------------------------------------
+
+# bail NAME FILE...: a setup step failed; later cases would only time out.
+bail() {
+	local name=$1 f
+	shift
+	fail "$name" "$(for f in "$@"; do echo "== $f"; head -c 2000 "$f"; done)"
+	done_testing
+	exit
+}
+
+# bc ARGS...: the bucardo command, pointed at the throwaway control database
+# and never reading /etc/bucardorc.
+bc() { bucardo --no-bucardorc -h "$PGHOST" -p "$PGPORT" "$@"; }
+
+# sql DB STATEMENT: run as postgres, print unaligned tuples.
+sql() { psql -X -qAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+
+# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds or time is up.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.25
+	done
+}
+
+# The PIDs recorded in our PID directory (the MCP file holds more than a PID).
+bucardo_pids() {
+	local f
+	for f in "$piddir"/*.pid; do
+		[ -f "$f" ] && head -n 1 "$f" | grep -o '^[0-9]\+'
+	done
+}
+
+# Is PID still one of Bucardo's processes? (They retitle themselves "Bucardo ...";
+# checking the title keeps a recycled PID from being mistaken for one.)
+is_bucardo() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -q '^Bucardo'; }
+
+alive_pids() {
+	local pid
+	for pid in $1; do is_bucardo "$pid" && echo "$pid"; done
+}
+
+# No session of Bucardo's left in the cluster (they set application_name "bucardo ...").
+no_bucardo_sessions() {
+	[ "$(sql postgres "select count(*) from pg_stat_activity where application_name like 'bucardo%'")" = 0 ]
+}
+
+# stop_bucardo: ask politely (bucardo stop only creates the stop file), wait
+# for every process from the PID directory to exit, KILL what is left.
+# Fails if anything had to be killed.
+stop_bucardo() {
+	local seen alive deadline=$((SECONDS + 30))
+	seen=$(bucardo_pids)
+	bucardo --no-bucardorc stop --piddir "$piddir" >"$T/stop.out" 2>&1 </dev/null
+	while :; do
+		# A controller may start a kid while the stop file is being noticed.
+		seen=$(printf '%s\n' $seen $(bucardo_pids) | sort -u)
+		alive=$(alive_pids "$seen")
+		[ -n "$alive" ] || break
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "# Bucardo processes still alive after 30 s, killing:" $alive
+			kill -KILL $alive 2>/dev/null
+			bucardo_running=
+			return 1
+		fi
+		sleep 0.25
+	done
+	bucardo_running=
+}
+
+# start_bucardo NAME MODULE_DIR: start the daemon with Bucardo.pm taken from
+# MODULE_DIR (through PERL5LIB), logging to $T/log/NAME/log.bucardo.
+start_bucardo() {
+	mkdir -p "$T/log/$1"
+	log=$T/log/$1/log.bucardo
+	bucardo_running=1
+	# Redirected: the daemon must not hold on to the TAP pipe.
+	PERL5LIB=$2 bc start --log-destination "$T/log/$1" "scenario $1" \
+		>"$T/log/$1/start.out" 2>&1 </dev/null
+}
+
+# The end of the current scenario's log, without the indented config dumps.
+log_tail() { grep -v '^ ' "$log" 2>/dev/null | tail -n 6; }
+
+# log_has TEXT: the current scenario's Bucardo log contains TEXT.
+log_has() { grep -qF -- "$1" "$log"; }
+
+# expect_log TEXT NAME: wait (bounded) for TEXT in the log.
+expect_log() {
+	if wait_until "$WAIT" log_has "$1"; then pass "$2"
+	else fail "$2" "not in $log after $WAIT s: $1" "$(log_tail)"; WAIT=5; fi
+}
+
+# expect_loaded PATH NAME: the daemon reports at start which Bucardo.pm it loaded.
+expect_loaded() { expect_log "MCP Bucardo.pm: $1" "$2"; }
+
+# expect_stopped NAME: stop Bucardo and check that nothing of it survives.
+expect_stopped() {
+	if stop_bucardo; then pass "$1: every Bucardo process exited after bucardo stop"
+	else fail "$1: every Bucardo process exited after bucardo stop" "had to KILL some"; fi
+	# (Not checked: that the PID files are gone. When a kid dies and is
+	# respawned just as the stop file appears, Bucardo can leave a stale
+	# kid PID file behind; the next start clears stale files itself.)
+	check "$1: no Bucardo session left in PostgreSQL" wait_until 10 no_bucardo_sessions
+}
+
+# not COMMAND...: succeeds when COMMAND fails (for check).
+not() { ! "$@"; }
+
+rows() { sql "$1" "select id || ':' || name from items order by id" | tr '\n' ' '; }
+target_is() { [ "$(rows dst)" = "$1" ]; }
+target_has() { case " $(rows dst)" in *" $1 "*) return 0 ;; esac; return 1; }
+
+# expect_target_now ROWS NAME: the target holds exactly ROWS at this moment.
+expect_target_now() {
+	if target_is "$1"; then pass "$2"
+	else fail "$2" "target: $(rows dst)" "wanted: $1" "source: $(rows src)"; fi
+}
+
+# expect_target ROWS NAME: wait (bounded) until the target holds exactly ROWS.
+expect_target() {
+	if wait_until "$WAIT" target_is "$1"; then pass "$2"
+	else fail "$2" "target: $(rows dst)" "wanted: $1" "source: $(rows src)" "$(log_tail)"; WAIT=5; fi
+}
+
+# --- the databases ---------------------------------------------------------
+
+if ! pg_start; then
+	skip "Bucardo end to end" "could not start a throwaway PostgreSQL cluster"
+	done_testing
+	exit
+fi
+
+# Managed PostgreSQL asks for passwords over the network: so does this cluster
+# (the socket stays trust, for the test's own psql and Bucardo's control db).
+pg_require_passwords
+
+# The control database: bucardo install creates the database "bucardo" and a
+# "bucardo" superuser whose password goes to $HOME/.pgpass.
+bucardo install --batch --no-bucardorc -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres \
+	--piddir "$piddir" >"$T/install.out" 2>&1 </dev/null
+grep -q 'Installation is now complete' "$T/install.out" ||
+	bail "bucardo install --batch into a throwaway control database" "$T/install.out"
+pass "bucardo install --batch into a throwaway control database"
+
+# Everything else that would land in /var/log/bucardo goes to $T/log.
+# (warning_file is set for completeness: 5.6.0 ignores the stored value.)
+bc set "piddir=$piddir" "reason_file=$T/log/restart.reason" \
+	"warning_file=$T/log/warning.log" "log_conflict_file=$T/log/conflict.log" \
+	>"$T/set.out" 2>&1
+settings_in_sandbox() {
+	# bucardo show always exits 1: judge by what it prints.
+	bc show piddir reason_file log_conflict_file >"$T/show.out" 2>&1
+	grep -q "^piddir *= $piddir *\$" "$T/show.out" &&
+	grep -q "^reason_file *= $T/log/restart.reason *\$" "$T/show.out" &&
+	grep -q "^log_conflict_file *= $T/log/conflict.log *\$" "$T/show.out"
+}
+settings_in_sandbox || bail "Bucardo's settings point into the sandbox" "$T/set.out" "$T/show.out"
+pass "Bucardo's settings point into the sandbox"
+
+# The source: an ordinary database, replicated by the bucardo superuser.
+# The target: the table belongs to "migrator", who is not a superuser, and
+# whose only way to switch off triggers is the aiven_extras function.
+psql -X -q -v ON_ERROR_STOP=1 >"$T/setup.out" 2>&1 <<'SQL' || bail "create the source and the target" "$T/setup.out"
+create role migrator login nosuperuser password 'migrator-pw';
+create database src;
+create database dst;
+\c src
+create table items (id int primary key, name text not null);
+\c dst
+-- Like aiven_extras: a superuser's SECURITY DEFINER wrapper around set_config.
+create schema aiven_extras;
+create function aiven_extras.session_replication_role(arg_parameter text)
+	returns text language sql security definer set search_path = pg_catalog
+	as $$ select set_config('session_replication_role', arg_parameter, false) $$;
+-- The extension itself leaves EXECUTE to PUBLIC: take it away, grant it back
+-- to migrator only, so scenario (c) can take it away again.
+revoke execute on function aiven_extras.session_replication_role(text) from public;
+grant usage on schema aiven_extras to migrator;
+grant execute on function aiven_extras.session_replication_role(text) to migrator;
+grant create on schema public to migrator;
+set role migrator;
+create table items (id int primary key, name text not null);
+create function refuse() returns trigger language plpgsql as $$
+begin
+	raise exception 'trigger fired on %: session_replication_role is not replica', tg_table_name;
+end $$;
+-- An ordinary (ENABLE ORIGIN) trigger: silent only in replica mode.
+create trigger refuse before insert or update or delete on items
+	for each row execute function refuse();
+SQL
+
+# The fixture itself, before Bucardo sees it.
+check "migrator is not a superuser" \
+	test "$(sql postgres "select rolsuper from pg_roles where rolname = 'migrator'")" = f
+if psql -X -q -U migrator -d dst -c "set session_replication_role = replica" >"$T/.m" 2>&1; then
+	fail "migrator cannot SET session_replication_role itself" "it could"
+else
+	contains "$(cat "$T/.m")" 'permission denied to set parameter "session_replication_role"' \
+		"migrator cannot SET session_replication_role itself"
+fi
+if psql -X -q -U migrator -d dst -c "insert into items values (0, 'direct')" >"$T/.m" 2>&1; then
+	fail "the guard trigger rejects an ordinary write to the target" "the insert went through"
+else
+	contains "$(cat "$T/.m")" "trigger fired on items" "the guard trigger rejects an ordinary write to the target"
+fi
+check "through aiven_extras, migrator can write to the target in replica mode" \
+	psql -X -q -v ON_ERROR_STOP=1 -U migrator -d dst \
+	-c "select aiven_extras.session_replication_role('replica')" \
+	-c "insert into items values (0, 'direct')" -c "delete from items"
+
+# Bucardo's view: the target over TCP as migrator with a password, as on a
+# managed service. The source as the bucardo superuser over the socket: the
+# control database's PL/Perl functions connect to it too, as the server's OS
+# user, who has no ~/.pgpass with bucardo's password.
+{
+	bc add db srcdb dbname=src "dbhost=$PGHOST" "dbport=$PGPORT" dbuser=bucardo &&
+	bc add db dstdb dbname=dst dbhost=127.0.0.1 "dbport=$PGPORT" dbuser=migrator dbpass=migrator-pw &&
+	bc add table public.items db=srcdb relgroup=items &&
+	bc add sync items relgroup=items dbs=srcdb:source,dstdb:target
+} >"$T/add.out" 2>&1 || bail "Bucardo knows the source, the target and a sync between them" "$T/add.out"
+pass "Bucardo knows the source, the target and a sync between them"
+
+# Two copies of the snapshot, each under its own root.
+pristine_dir=$T/pristine-root/usr/share/perl5
+pristine=$(sandbox "$T/Bucardo.pm.orig" "$T/pristine-root")
+patched_dir=$T/root/usr/share/perl5
+patched=$(sandbox "$T/Bucardo.pm.orig" "$T/root")
+run_ba --root "$T/root" apply "$patched"
+expect_rc 0 "bucardo-aiven patches the copy under a temporary root"
+check "perl loads the patched copy through PERL5LIB" \
+	test "$(PERL5LIB=$patched_dir perl -MBucardo -e 'print $INC{"Bucardo.pm"}')" = "$patched"
+check "the patched copy calls aiven_extras for both switches" \
+	test "$(grep -c "aiven_extras.session_replication_role('\(replica\|origin\)')" "$patched")" = 2
+
+# --- (a) the pristine module -----------------------------------------------
+
+same_file "$T/Bucardo.pm.orig" "$pristine" "(a) the pristine copy is still the unpatched snapshot"
+start_bucardo a "$pristine_dir"
+expect_loaded "$pristine" "(a) the daemon loaded the pristine copy"
+sql src "insert into items values (1, 'one')"
+# DBI names the statement's file: the SET in the pristine copy.
+expect_log "permission denied to set parameter \"session_replication_role\" at $pristine line" \
+	"(a) pristine module: the worker fails with PostgreSQL's permission error"
+expect_target_now "" "(a) nothing reached the target"
+expect_stopped "(a)"
+
+# --- (b) the patched module ------------------------------------------------
+
+start_bucardo b "$patched_dir"
+expect_loaded "$patched" "(b) the daemon loaded the patched copy"
+# The row (a) could not deliver is still queued on the source.
+expect_target "1:one " "(b) INSERT replicated (the row left over from (a))"
+sql src "insert into items values (2, 'two')"
+expect_target "1:one 2:two " "(b) INSERT replicated"
+sql src "update items set name = 'zwei' where id = 2"
+expect_target "1:one 2:zwei " "(b) UPDATE replicated"
+sql src "delete from items where id = 1"
+expect_target "2:zwei " "(b) DELETE replicated"
+check "(b) Bucardo wrote to the target as migrator" \
+	test "$(sql postgres "select string_agg(distinct usename, ',') from pg_stat_activity where datname = 'dst' and application_name like 'bucardo%'")" = migrator
+check "(b) the guard trigger is still enabled on the target" \
+	test "$(sql dst "select tgenabled from pg_trigger where tgname = 'refuse'")" = O
+check "(b) no permission error and no dead worker in the log" \
+	not grep -E "permission denied|Kid has died|trigger fired" "$log"
+expect_stopped "(b)"
+
+# --- (c) patched, but EXECUTE not granted ----------------------------------
+
+sql dst "revoke execute on function aiven_extras.session_replication_role(text) from migrator"
+start_bucardo c "$patched_dir"
+expect_loaded "$patched" "(c) the daemon loaded the patched copy"
+sql src "insert into items values (3, 'three')"
+expect_log "permission denied for function session_replication_role at $patched line" \
+	"(c) without EXECUTE: the worker fails with a clear permission error"
+check "(c) the new row did not reach the target" not target_has 3:three
+expect_stopped "(c)"
+
+echo "# e2e took $((SECONDS - started_at)) s"
+done_testing
