@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_count, tap_failed;
@@ -36,6 +37,14 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	ok(p_, __VA_ARGS__); \
 	if (!p_) \
 		printf("#   got:  '%s'\n#   want: '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
+} while (0)
+
+/* A step of a test's set-up that must work: otherwise stop the whole program. */
+#define must(call) do { \
+	if ((call) != 0) { \
+		printf("Bail out! %s:%d: set-up failed: %s\n", __FILE__, __LINE__, #call); \
+		exit(1); \
+	} \
 } while (0)
 
 /* Print the plan and return the exit status for main(). */

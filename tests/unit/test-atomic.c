@@ -242,7 +242,7 @@ test_owner(const char *base)
 	subdir(dir, base, "owner");
 	path_join(file, dir, "Bucardo.pm");
 	write_file(file, OLD);
-	chown(file, 65534, 65534);
+	must(chown(file, 65534, 65534));
 	chmod(file, 0444);
 	ok(replace(file, NEW, &e) == 0, "replace a file owned by 65534 (%s)", e.msg);
 	ok(stat(file, &st) == 0 && st.st_uid == 65534 && st.st_gid == 65534,
@@ -268,7 +268,7 @@ test_wrong_owner(const char *base)
 	}
 	chmod(base, 0711);
 	subdir(dir, base, "wrongowner");
-	chown(dir, 65534, 65534);
+	must(chown(dir, 65534, 65534));
 	path_join(file, dir, "Bucardo.pm");
 	write_file(file, OLD);
 	fflush(stdout);
@@ -309,7 +309,7 @@ test_symlink(const char *base)
 	path_join(target, realdir, "Bucardo.pm");
 	path_join(link, dir, "Bucardo.pm");
 	write_file(target, OLD);
-	symlink("real/Bucardo.pm", link);
+	must(symlink("real/Bucardo.pm", link));
 
 	r = atomic_open(&t, link, &e);
 	ok(r == 0, "open through a symlink (%s)", e.msg);
@@ -334,7 +334,7 @@ test_symlink(const char *base)
 	atomic_open(&t, link, &e);
 	ok(atomic_stage(&s, &t, OLD, strlen(OLD), &e) == 0, "stage (%s)", e.msg);
 	unlink(link);
-	symlink("/dev/null", link);
+	must(symlink("/dev/null", link));
 	r = atomic_commit(&s, &t, &e);
 	ok(r == -1 && has(e.msg, "now leads to /dev/null") &&
 	    has(e.msg, "nothing written"), "commit refuses a retargeted link");
@@ -434,7 +434,7 @@ test_changed(const char *base)
 	atomic_open(&t, file, &e);
 	ok(atomic_stage(&s, &t, NEW, strlen(NEW), &e) == 0, "stage (%s)", e.msg);
 	unlink(file);
-	symlink("upgrade.tmp", file);
+	must(symlink("upgrade.tmp", file));
 	r = atomic_commit(&s, &t, &e);
 	ok(r == -1 && has(e.msg, "nothing written"),
 	    "commit refuses a file that became a symlink");
@@ -480,13 +480,13 @@ test_size(const char *base)
 	subdir(dir, base, "size");
 	path_join(file, dir, "Bucardo.pm");
 	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ftruncate(fd, 9 * 1024 * 1024);
+	must(ftruncate(fd, 9 * 1024 * 1024));
 	close(fd);
 	ok(atomic_open(&t, file, &e) == -1 && has(e.msg, "limit 8 MiB") &&
 	    has(e.msg, "is this the right file?"), "a 9 MiB file is refused");
 
 	fd = open(file, O_WRONLY | O_TRUNC);
-	ftruncate(fd, ATOMIC_SIZE_LIMIT);
+	must(ftruncate(fd, ATOMIC_SIZE_LIMIT));
 	close(fd);
 	memset(&e, 0, sizeof(e));
 	ok(atomic_open(&t, file, &e) == 0 && t.content.len == ATOMIC_SIZE_LIMIT,

@@ -167,7 +167,7 @@ test_not_run(const char *dir)
 		setenv("PATH", ":.:/nonexistent", 1);
 		r = check("perl", good, 0, 30, &diag, &e);
 		ok(r == PERL_NOT_RUN, "relative PATH entries are skipped (%d)", r);
-		chdir("/");
+		must(chdir("/"));
 	} else
 		ok(0, "chdir %s", dir);
 	setenv("PATH", oldpath, 1);
