@@ -728,6 +728,22 @@ mark_active(const struct options *o, struct report *r)
 	free(active);
 }
 
+/*
+ * The end of apply and revert: the restart advice when a file Bucardo
+ * loaded changed, and the exit status.
+ */
+static int
+conclude(const struct options *o, struct report *r, int failed)
+{
+	if (report_changed(r) && !o->check) {
+		mark_active(o, r);
+		restart_advice(o, r, 1);
+	}
+	if (failed)
+		return EXIT_FAILED;
+	return report_changed(r) && o->detailed_exitcodes ? EXIT_CHANGED : EXIT_OK;
+}
+
 static int
 cmd_apply(struct options *o)
 {
@@ -817,12 +833,7 @@ cmd_apply(struct options *o)
 		if (patch_one(o, &rs, store, perl ? perl : "perl", f) == -1)
 			failed = 1;
 	}
-	if (report_changed(&r)) {
-		mark_active(o, &r);
-		restart_advice(o, &r, 1);
-	}
-	status = failed ? EXIT_FAILED : report_changed(&r) && o->detailed_exitcodes ?
-	    EXIT_CHANGED : EXIT_OK;
+	status = conclude(o, &r, failed);
 done:
 	finish(o, &r);
 	free(perl);
@@ -1061,12 +1072,7 @@ cmd_revert(struct options *o)
 	for (i = 0; i < r.nfiles; i++)
 		if (revert_one(o, &rs, store, &r.files[i]) == -1)
 			failed = 1;
-	if (report_changed(&r) && !o->check) {
-		mark_active(o, &r);
-		restart_advice(o, &r, 1);
-	}
-	status = failed ? EXIT_FAILED : report_changed(&r) && o->detailed_exitcodes ?
-	    EXIT_CHANGED : EXIT_OK;
+	status = conclude(o, &r, failed);
 done:
 	finish(o, &r);
 	store_close(store);
