@@ -17,6 +17,12 @@
  * file unsupported, never silently rewritten.
  */
 
+static int
+is_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
 /* Is offset at the start of a line? */
 static int
 at_line_start(const char *text, size_t offset)
@@ -47,7 +53,7 @@ pod_skip(const struct perl_source *src, size_t offset)
 	while (offset < src->len) {
 		size_t next = line_end(src, offset);
 
-		if (strncmp(src->text + offset, "=cut", 4) == 0 &&
+		if (src->len - offset >= 4 && memcmp(src->text + offset, "=cut", 4) == 0 &&
 		    (offset + 4 == src->len || !isalnum((unsigned char)src->text[offset + 4])))
 			return next;
 		offset = next;
@@ -199,13 +205,19 @@ locate_sub(const struct perl_source *src, const char *name, struct span *body,
     unsigned *count, struct err *e)
 {
 	char pattern[256];
-	size_t start = 0, after = 0;
+	size_t start = 0, after = 0, i;
 	long at, close, next;
+	int n;
 
 	*count = 0;
 	body->start = body->end = 0;
+	for (i = 0; name[i] != '\0'; i++)
+		if (!is_word(name[i]))
+			break;
 	/* A definition, not a forward declaration (`sub NAME;`). */
-	snprintf(pattern, sizeof(pattern), "^sub[ \\t]+\\Q%s\\E\\b(?![ \\t]*;)", name);
+	n = snprintf(pattern, sizeof(pattern), "^sub[ \\t]+\\Q%s\\E\\b(?![ \\t]*;)", name);
+	if (i == 0 || name[i] != '\0' || n < 0 || (size_t)n >= sizeof(pattern))
+		return err_set(e, NULL, "cannot search for sub %.100s: not a short Perl name", name);
 	while ((at = find_line(src, pattern, start, src->code_end, &after)) >= 0) {
 		if (++*count == 1)
 			body->start = (size_t)at;
@@ -267,12 +279,6 @@ find_close(const char *text, size_t p, size_t limit, char open)
 		}
 	}
 	return -1;
-}
-
-static int
-is_word(char c)
-{
-	return isalnum((unsigned char)c) || c == '_';
 }
 
 /* The last non-blank byte before p, or '\0'. */
@@ -510,7 +516,7 @@ locate_version(const struct perl_source *src)
 	size_t start = 0;
 
 	code = pcre2_compile((PCRE2_SPTR)
-	    "^[ \\t]*our[ \\t]+\\$VERSION[ \\t]*=[ \\t]*['\"]([^'\"\\n]{1,64})['\"]",
+	    "^[ \\t]*our[ \\t]+\\$VERSION[ \\t]*=[ \\t]*['\"]([^'\"\\x00-\\x1f\\x7f]{1,64})['\"]",
 	    PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE, &errcode, &erroff, NULL);
 	if (code == NULL)
 		return NULL;

@@ -128,6 +128,24 @@ done:
 	return name;
 }
 
+/*
+ * At most size - 1 bytes of s, safe to print in a message: blanks as
+ * spaces, other control bytes as '?', so a file cannot write to the
+ * administrator's terminal.
+ */
+static void
+excerpt(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[i] = isspace(c) ? ' ' : c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[i] = '\0';
+}
+
 static pcre2_code *
 compile(const char *pattern)
 {
@@ -142,10 +160,24 @@ compile(const char *pattern)
 	return code;
 }
 
+/*
+ * 1 when code matches text, 0 when it does not, -1 when PCRE2 fails (a
+ * match limit reached): then e says so, and the file is not judged.
+ */
 static int
-matches(pcre2_code *code, pcre2_match_data *md, const struct buf *text)
+matches(pcre2_code *code, pcre2_match_data *md, const struct buf *text, const char *where,
+    const char *sub, struct err *e)
 {
-	return pcre2_match(code, (PCRE2_SPTR)text->data, text->len, 0, 0, md, NULL) >= 0;
+	PCRE2_UCHAR msg[256];
+	int rc = pcre2_match(code, (PCRE2_SPTR)text->data, text->len, 0, 0, md, NULL);
+
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	pcre2_get_error_message(rc, msg, sizeof(msg));
+	return err_set(e, where, "cannot match the patterns of sub %s: %s", sub,
+	    (const char *)msg);
 }
 
 static int
@@ -169,6 +201,28 @@ add_site(struct analysis *a, const struct rule *r, const struct perl_literal *li
 }
 
 /*
+ * Does a line of the literal, its closing delimiter included, start in
+ * column 0? Bucardo writes each statement on one line. A continuation line
+ * starting with '=' or '}' is read as POD or as the end of the sub, and the
+ * rewritten statement, on one line, would change where those are.
+ */
+static int
+spans_column_zero(const struct perl_source *src, const struct perl_literal *lit)
+{
+	const char *t = src->text;
+	size_t p;
+
+	for (p = lit->body_start; p < lit->body_end; p++) {
+		char next = t[p + 1];
+
+		if ((t[p] == '\n' || t[p] == '\r') &&
+		    next != ' ' && next != '\t' && next != '\r' && next != '\n')
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Judge the statements of one rule's sub. Leaves a->state unsupported with a
  * reason when the sub does not hold exactly one statement we know.
  */
@@ -183,7 +237,8 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 	struct err lexerr = ERR_INIT;
 	size_t cursor = body->start, before = a->nsites;
 	char *want = NULL, *want_normal = NULL, *have_normal = NULL, *other = NULL;
-	int rc = -1, found;
+	char shown[121];
+	int rc = -1, found, m;
 
 	statement = compile(r->statement);
 	mentions = compile(l->mentions);
@@ -201,17 +256,12 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 			err_sys(e, NULL, "cannot decode a string");
 			goto cleanup;
 		}
-		/* Counting lines walks the file: only for the literals that matter. */
-		line = 0;
-		if (matches(statement, md, &text)) {
-			line = locate_line(src, lit.start);
-			if (add_site(a, r, &lit, line, 0, text.data) == -1)
-				goto fail_memory;
-			continue;
-		}
 		/*
-		 * The rewritten form need not mention session_replication_role
-		 * (--function may name anything), so it is recognised first.
+		 * The rewritten form is recognised first: it need not mention
+		 * session_replication_role (--function may name anything), and
+		 * a statement pattern that happens to match it too must not
+		 * make a rewrite look undone. Counting lines walks the file:
+		 * only for the literals that matter.
 		 */
 		free(have_normal);
 		if ((have_normal = sql_normal(text.data)) == NULL)
@@ -222,19 +272,37 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 				goto fail_memory;
 			continue;
 		}
+		if ((m = matches(statement, md, &text, l->origin, r->sub, e)) == -1)
+			goto cleanup;
+		if (m) {
+			line = locate_line(src, lit.start);
+			if (spans_column_zero(src, &lit)) {
+				unsupported(a, "sub %s (line %u) holds a statement spread over lines, "
+				    "one starting in column 0; not Bucardo's layout", r->sub, line);
+				rc = 0;
+				goto cleanup;
+			}
+			if (add_site(a, r, &lit, line, 0, text.data) == -1)
+				goto fail_memory;
+			continue;
+		}
 		if ((other = other_function(r->becomes, text.data)) != NULL) {
 			line = locate_line(src, lit.start);
+			excerpt(shown, sizeof(shown), other);
 			unsupported(a, "sub %s (line %u) already calls %s instead of %s; "
 			    "run revert first, or pass --function %s",
-			    r->sub, line, other, function, other);
+			    r->sub, line, shown, function, shown);
 			rc = 0;
 			goto cleanup;
 		}
-		if (!matches(mentions, md, &text))
+		if ((m = matches(mentions, md, &text, l->origin, r->sub, e)) == -1)
+			goto cleanup;
+		if (!m)
 			continue;
 		line = locate_line(src, lit.start);
+		excerpt(shown, sizeof(shown), text.data);
 		unsupported(a, "sub %s (line %u) holds an unexpected session_replication_role "
-		    "statement: %.120s", r->sub, line, text.data);
+		    "statement: %s", r->sub, line, shown);
 		rc = 0;
 		goto cleanup;
 	}
@@ -406,6 +474,12 @@ rewrite_apply(struct buf *out, const struct analysis *a, const char *function,
 
 		if (s->patched)
 			continue;
+		if (s->lit.body_start < at || s->lit.body_end < s->lit.body_start ||
+		    s->lit.body_end > len) {
+			err_set(e, NULL, "internal error: the statements at lines %u and %u overlap; "
+			    "nothing written, please report this", i ? sites[i - 1].line : 0, s->line);
+			goto cleanup;
+		}
 		if ((sql = expand(s->rule->becomes, function)) == NULL ||
 		    locate_literal_quote(&s->lit, sql, &quoted) == -1) {
 			free(sql);

@@ -50,10 +50,23 @@ rules_check_regex(const char *pattern, const char *where, struct err *e)
 	return 0;
 }
 
+/* A sub name as Perl spells it, short enough to search for. */
+static int
+rules_sub_ok(const char *name)
+{
+	const char *p = name;
+
+	if (!(isalpha((unsigned char)*p) || *p == '_'))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	return *p == '\0' && p - name <= 128;
+}
+
 static int
 rules_check_layout(const struct layout *l, struct err *e)
 {
-	size_t i;
+	size_t i, j;
 	char where[256];
 
 	if (l->since == NULL || l->mentions == NULL || l->nrules == 0)
@@ -64,7 +77,14 @@ rules_check_layout(const struct layout *l, struct err *e)
 	for (i = 0; i < l->nrules; i++) {
 		const struct rule *r = &l->rules[i];
 
-		snprintf(where, sizeof(where), "%s (sub %s)", l->origin, r->sub);
+		snprintf(where, sizeof(where), "%s (sub %.100s)", l->origin, r->sub);
+		if (!rules_sub_ok(r->sub))
+			return err_set(e, where, "'sub' must name a Perl sub: letters, digits and "
+			    "underscores, at most 128");
+		for (j = 0; j < i; j++)
+			if (strcmp(l->rules[j].sub, r->sub) == 0)
+				return err_set(e, where, "sub named twice in layout '%s'; "
+				    "each sub holds one statement", l->name);
 		if (r->statement == NULL || r->becomes == NULL || r->expect == NULL)
 			return err_set(e, where, "each 'sub' needs 'statement', 'expect' and 'becomes'");
 		if (strstr(r->becomes, "{function}") == NULL)
@@ -153,6 +173,10 @@ rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
 		while (value < end && isspace((unsigned char)*value))
 			value++;
 		valuelen = (size_t)(end - value);
+		for (i = 0; key + i < end; i++)
+			if (((unsigned char)key[i] < 0x20 && key[i] != '\t') || key[i] == 0x7f)
+				return err_set(e, where, "a control character in this line; "
+				    "messages quote these values");
 		if (valuelen == 0)
 			return err_set(e, where, "'%.*s' has no value", (int)keylen, key);
 

@@ -7,6 +7,20 @@ set -u
 BA=$BUCARDO_AIVEN
 T=$(mktemp -d "${TMPDIR:-/tmp}/ba-test.XXXXXX")
 chmod 755 "$T"
+
+# BA_WRAPPER: a command line every run of the tool goes through, e.g.
+# "valgrind -q --error-exitcode=99 ..." (tools/test-sanitizers). $BA becomes
+# a script running "$BA_WRAPPER $BUCARDO_AIVEN ARGS", so run_ba and the
+# scripts' direct "$BA" calls (runuser included) are all covered. The wrapper
+# exits 99 when it finds an error; such runs are noted and done_testing fails.
+if [ -n "${BA_WRAPPER:-}" ]; then
+	: >"$T/.wrapper-failures"
+	chmod 666 "$T/.wrapper-failures"
+	printf '#!/bin/bash\n%s %q "$@"\nrc=$?\n[ $rc = 99 ] && echo "exit 99: $*" >>%q\nexit $rc\n' \
+	    "$BA_WRAPPER" "$BUCARDO_AIVEN" "$T/.wrapper-failures" >"$T/.ba-wrapped"
+	chmod 755 "$T/.ba-wrapped"
+	BA=$T/.ba-wrapped
+fi
 trap 'cleanup_hooks; rm -rf "$T"' EXIT
 _tap_n=0
 _tap_failed=0
@@ -74,6 +88,13 @@ sandbox() {
 }
 
 done_testing() {
+	if [ -n "${BA_WRAPPER:-}" ]; then
+		if [ -s "$T/.wrapper-failures" ]; then
+			fail "no errors under BA_WRAPPER" "$(head -c 2000 "$T/.wrapper-failures")"
+		else
+			pass "no errors under BA_WRAPPER"
+		fi
+	fi
 	echo "1..$_tap_n"
 	[ "$_tap_failed" = 0 ]
 }
