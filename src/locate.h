@@ -32,8 +32,9 @@ void	locate_source_release(struct perl_source *src);
  * Find `sub NAME` in code (not in POD, not after __END__). Sets *count to the
  * number of definitions found and body to the first one's body: from its
  * `sub` line to the `}` that closes it at the start of a line.
- * Returns 0, or -1 when a definition is found but never closed (a file cut
- * off) with e set.
+ * Returns 0, or -1 with e set when a definition is found but never closed
+ * (a file cut off), or when name is not a Perl identifier of at most 128
+ * bytes (it could not be searched for exactly).
  */
 int	locate_sub(const struct perl_source *src, const char *name, struct span *body,
 	    unsigned *count, struct err *e);
