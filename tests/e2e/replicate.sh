@@ -340,6 +340,11 @@ expect_stopped "(a)"
 
 # --- (b) the patched module ------------------------------------------------
 
+# check-db, as the user Bucardo connects as, must foresee what Bucardo does.
+dst_conninfo="host=127.0.0.1 port=$PGPORT dbname=dst user=migrator"
+PGPASSWORD=migrator-pw run_ba check-db "$dst_conninfo"
+expect_rc 0 "(b) check-db says the target is ready for the patched module"
+contains "$out" "session_replication_role = replica" "(b) check-db saw the function switch to replica"
 start_bucardo b "$patched_dir"
 expect_loaded "$patched" "(b) the daemon loaded the patched copy"
 # The row (a) could not deliver is still queued on the source.
@@ -361,6 +366,9 @@ expect_stopped "(b)"
 # --- (c) patched, but EXECUTE not granted ----------------------------------
 
 sql dst "revoke execute on function aiven_extras.session_replication_role(text) from migrator"
+PGPASSWORD=migrator-pw run_ba check-db "$dst_conninfo"
+expect_rc 1 "(c) check-db says the target is not ready without EXECUTE"
+contains "$out$errout" "GRANT EXECUTE" "(c) check-db gives the GRANT that fixes it"
 start_bucardo c "$patched_dir"
 expect_loaded "$patched" "(c) the daemon loaded the patched copy"
 sql src "insert into items values (3, 'three')"
