@@ -256,7 +256,7 @@ fresh "$FIXTURES/patched-5.6.pm"
 play revert4 -e bucardo_aiven_state=reverted
 if [ "$prc" != 0 ] && [ "$pfailed" = 1 ]; then pass "state=reverted, patched without a store: the play fails"
 else fail "state=reverted, patched without a store: the play fails" "exit $prc" "$(tail -c 2000 <<<"$pout")"; fi
-contains "$pout" "no backup store" "state=reverted, patched without a store: says why"
+contains "$pout" "holds no backup of it" "state=reverted, patched without a store: says why"
 
 # --- A refused file -------------------------------------------------------
 

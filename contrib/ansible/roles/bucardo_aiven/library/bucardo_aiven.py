@@ -37,8 +37,9 @@ options:
         of I(files)) ends up patched.
       - C(reverted) runs C(bucardo-aiven revert); every copy the tool patched
         gets its original back. When nothing was ever applied with this state
-        directory (no backup store) and no copy is patched, nothing is to be
-        done and the module reports C(ok) instead of the tool's failure.
+        directory (no backup store) and no copy is patched, there is nothing
+        to do and the module reports C(ok); a patched copy without a backup
+        fails, with the tool's explanation.
       - C(status) runs C(bucardo-aiven status) and only reports; it never
         changes anything.
       - C(check_db) runs C(bucardo-aiven check-db) against each of
@@ -405,28 +406,6 @@ def status(module, binary):
                 cmd=cmd, stderr=err)
 
 
-def nothing_to_revert(module, binary, doc, err):
-    """revert failed because no backup store exists: nothing was ever applied
-    with this state directory. That satisfies state=reverted unless a copy is
-    patched (by hand, or with a store elsewhere), which must not pass as ok."""
-    st = status(module, binary)
-    patched = [f.get('path') for f in st['files'] if f.get('state') in ('patched', 'partial')]
-    if patched:
-        module.fail_json(
-            msg=('bucardo-aiven revert failed: no backup store at %s, so nothing can be '
-                 'reverted, but %s %s patched: give the state_dir used to patch, or '
-                 'restore the original by other means (%s)'
-                 % (doc.get('state_dir'), ', '.join(patched),
-                    'is' if len(patched) == 1 else 'are', '; '.join(stderr_lines(err)))),
-            files=st['files'], stderr=err)
-    if not st['found']:
-        module.warn('no Bucardo.pm found, and nothing was ever applied')
-    return dict(changed=False, files=st['files'], restart_needed=False, restart=None,
-                state_dir=doc.get('state_dir'), searched=st['searched'],
-                msg='nothing was ever applied with state directory %s; nothing to revert'
-                    % doc.get('state_dir'))
-
-
 def apply_or_revert(module, binary):
     p = module.params
     state = p['state']
@@ -450,12 +429,6 @@ def apply_or_revert(module, binary):
     files = doc.get('files') or []
     changed = bool(doc.get('changed'))
     any_failed = bool(doc.get('failed')) or any(f.get('failed') for f in files)
-
-    if (state == 'reverted' and rc == EXIT_FAILURE and not any_failed
-            and doc.get('state_dir') and not os.path.exists(doc['state_dir'])):
-        result = nothing_to_revert(module, binary, doc, err)
-        result.update(cmd=cmd, stderr=err)
-        return result
 
     result = dict(changed=changed, files=clean_files(files),
                   restart_needed=bool(doc.get('restart')), restart=doc.get('restart'),
