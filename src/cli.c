@@ -73,6 +73,7 @@ struct options {
 	unsigned	 seen;		/* OPT_* given on the command line */
 	char		**files;
 	int		 nfiles;
+	char		 root_real[PATH_MAX];	/* realpath of root, "" without one */
 	char		 state_buf[PATH_MAX];
 	char		 pid_buf[PATH_MAX];
 };
@@ -211,6 +212,24 @@ note_file(struct file_report *f, const char *msg)
 	f->message = strdup(msg);
 }
 
+/*
+ * The name a file goes by in the store and the watch list. Under --root it
+ * is the path inside the root, as dpkg --root records paths, so that the
+ * state stays true when the tree is booted or used as a chroot.
+ */
+static const char *
+store_name(const struct options *o, const char *real)
+{
+	size_t n;
+
+	if (o->root == NULL || o->root_real[0] == '\0')
+		return real;
+	n = strlen(o->root_real);
+	if (strncmp(real, o->root_real, n) == 0 && real[n] == '/')
+		return real + n;
+	return real;
+}
+
 static void
 discover_options(const struct options *o, struct discover_options *d)
 {
@@ -238,10 +257,16 @@ gather_watched(struct options *o, struct report *r)
 		return -1;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
+		char path[PATH_MAX];
+
+		/* Under --root the list holds paths inside the root (store_name). */
+		if (snprintf(path, sizeof(path), "%s%s", o->root != NULL ? o->root_real : "",
+		    paths[i]) >= (int)sizeof(path))
+			continue;
 		keep = o->nfiles == 0;
 		for (k = 0; k < o->nfiles && !keep; k++)
-			keep = realpath(o->files[k], real) != NULL && strcmp(real, paths[i]) == 0;
-		if (keep && lstat(paths[i], &st) == 0 && report_add(r, paths[i]) == NULL)
+			keep = realpath(o->files[k], real) != NULL && strcmp(real, path) == 0;
+		if (keep && lstat(path, &st) == 0 && report_add(r, path) == NULL)
 			rc = -1;
 	}
 	watchlist_free(paths, n);
@@ -510,12 +535,12 @@ adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct store
 
 	if (known)
 		found = made_from(o, rs, original, &t->content, &function, &version);
-	if (!found && store_kept_originals(o->state_dir, t->real, &kept, &n, e) == -1)
+	if (!found && store_kept_originals(o->state_dir, store_name(o, t->real), &kept, &n, e) == -1)
 		goto cleanup;
 	for (i = 0; i < n && !found; i++) {
 		buf_reset(&copy);
 		/* A damaged copy is no proof; the next one may be. */
-		if (store_read_kept(store, t->real, kept[i].id, &copy, &skip) == 0 &&
+		if (store_read_kept(store, store_name(o, t->real), kept[i].id, &copy, &skip) == 0 &&
 		    made_from(o, rs, &copy, &t->content, &function, &version)) {
 			found = 1;
 			buf_reset(original);
@@ -526,7 +551,7 @@ adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct store
 		}
 	}
 	if (found && !o->check) {
-		rec = (struct store_record){ "apply", t->real, version, function,
+		rec = (struct store_record){ "apply", store_name(o, t->real), version, function,
 		    original->data, original->len, t->content.data, t->content.len, 0 };
 		if (store_commit(store, &rec, e) == -1)
 			goto cleanup;
@@ -557,6 +582,7 @@ maybe_unrecorded(const struct options *o, const char *real)
 	if (o->check || o->reapply || real == NULL ||
 	    watchlist_read(&paths, &n, o->state_dir, &e) == -1)
 		return 0;
+	real = store_name(o, real);
 	listed = watchlist_has(paths, n, real);
 	watchlist_free(paths, n);
 	if (listed || store_kept_originals(o->state_dir, real, &kept, &nkept, &e) == -1)
@@ -578,7 +604,7 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 	char original_id[41], written_id[41], current_id[41];
 	int known, ours, rc = -1;
 
-	if ((known = store_lookup(store, t->real, &original, original_id, written_id, &e)) == -1 ||
+	if ((known = store_lookup(store, store_name(o, t->real), &original, original_id, written_id, &e)) == -1 ||
 	    store_blob_id(store, t->content.data, t->content.len, current_id, &e) == -1)
 		goto fail;
 	ours = strcmp(current_id, written_id) == 0;
@@ -586,7 +612,7 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 		goto fail;
 	if (ours && strcmp(current_id, written_id) != 0)
 		note_file(f, "an interrupted run had patched it; the history now records that");
-	if (ours && watchlist_update(o->state_dir, t->real, 1, &e) == -1)
+	if (ours && watchlist_update(o->state_dir, store_name(o, t->real), 1, &e) == -1)
 		goto fail;
 	rc = 0;
 	goto cleanup;
@@ -646,7 +672,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	if (!o->no_perl_check)
 		started = verify_perl_start(&run, perl, s.tmp, o->keep_perl_env, 120, &perr);
 	/* The original is safe in the store before anything replaces it. */
-	if (store_keep_original(store, t.real, t.content.data, t.content.len, id, &e) == -1) {
+	if (store_keep_original(store, store_name(o, t.real), t.content.data, t.content.len, id, &e) == -1) {
 		fail_file(f, "%s; nothing written", e.msg);
 		goto cleanup;
 	}
@@ -659,7 +685,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	f->changed = 1;
 	f->action = "patched";
 	f->state_after = "patched";
-	rec = (struct store_record){ "apply", t.real, a.version, o->function,
+	rec = (struct store_record){ "apply", store_name(o, t.real), a.version, o->function,
 	    t.content.data, t.content.len, out.data, out.len, 0 };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
@@ -668,7 +694,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 		goto cleanup;
 	}
 	crash_point("after-history");
-	if (watchlist_update(o->state_dir, t.real, 1, &e) == -1) {
+	if (watchlist_update(o->state_dir, store_name(o, t.real), 1, &e) == -1) {
 		fail_file(f, "%s: patched, but it could not be added to the files kept patched "
 		    "(%s); run apply again to add it", f->path, e.msg);
 		goto cleanup;
@@ -905,7 +931,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		return fail_file(f, "%s", e.msg);
 	crash_point("after-read");
 	f->real = strdup(t.real);
-	if ((known = store_lookup(store, t.real, &original, original_id, written_id, &e)) == -1 ||
+	if ((known = store_lookup(store, store_name(o, t.real), &original, original_id, written_id, &e)) == -1 ||
 	    store_blob_id(store, t.content.data, t.content.len, current_id, &e) == -1) {
 		fail_file(f, "%s", e.msg);
 		goto cleanup;
@@ -939,11 +965,11 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		f->action = "already original";
 		/* Put back by a run stopped before it recorded that, or by hand. */
 		if (!o->check && written_id[0] != '\0') {
-			if (store_read_written(store, t.real, &written, &e) == -1) {
+			if (store_read_written(store, store_name(o, t.real), &written, &e) == -1) {
 				fail_file(f, "%s", e.msg);
 				goto cleanup;
 			}
-			rec = (struct store_record){ "revert", t.real, NULL, NULL,
+			rec = (struct store_record){ "revert", store_name(o, t.real), NULL, NULL,
 			    written.data ? written.data : "", written.len,
 			    t.content.data, t.content.len, 1 };
 			if (store_commit(store, &rec, &e) == -1) {
@@ -952,7 +978,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 			}
 			note_file(f, "put back before the history recorded it; the history now does");
 		}
-		if (!o->check && watchlist_update(o->state_dir, t.real, 0, &e) == -1) {
+		if (!o->check && watchlist_update(o->state_dir, store_name(o, t.real), 0, &e) == -1) {
 			fail_file(f, "%s: still listed as kept patched (%s)", f->path, e.msg);
 			goto cleanup;
 		}
@@ -980,7 +1006,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		goto cleanup;
 	}
 	f->action = "reverted";
-	rec = (struct store_record){ "revert", t.real, NULL, NULL, t.content.data, t.content.len,
+	rec = (struct store_record){ "revert", store_name(o, t.real), NULL, NULL, t.content.data, t.content.len,
 	    original.data, original.len, 1 };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
@@ -990,7 +1016,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 	}
 	/* Reverted on purpose: no package trigger may patch it again. */
 	crash_point("after-history");
-	if (watchlist_update(o->state_dir, t.real, 0, &e) == -1) {
+	if (watchlist_update(o->state_dir, store_name(o, t.real), 0, &e) == -1) {
 		fail_file(f, "%s: reverted, but it is still listed as kept patched (%s)",
 		    f->path, e.msg);
 		goto cleanup;
@@ -1100,7 +1126,7 @@ cmd_history(struct options *o)
 		return EXIT_USAGE;
 	}
 	if (o->nfiles == 1)
-		filter = realpath(o->files[0], real) != NULL ? real : o->files[0];
+		filter = store_name(o, realpath(o->files[0], real) != NULL ? real : o->files[0]);
 	if (stat(o->state_dir, &st) == -1 && errno == ENOENT) {
 		status = EXIT_OK;	/* nothing was ever recorded */
 		goto done;
@@ -1310,6 +1336,10 @@ main(int argc, char *argv[])
 		}
 		if (strcmp(o.root, "/") == 0)
 			o.root = NULL;
+		else if (realpath(o.root, o.root_real) == NULL) {
+			complain("%s: --root cannot be resolved", o.root);
+			return EXIT_USAGE;
+		}
 	}
 	if (o.state_dir == NULL) {
 		snprintf(o.state_buf, sizeof(o.state_buf), "%s%s", o.root ? o.root : "",

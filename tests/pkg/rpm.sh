@@ -195,7 +195,7 @@ start_daemon() {	# a process that looks like Bucardo's MCP to /proc/PID/cmdline
 }
 
 "$pkgba" --root "$root" apply -q "$pm"
-check "set-up: apply patched the copy and listed it" grep -qxF "$pm" "$root/var/lib/bucardo-aiven/watchlist"
+check "set-up: apply patched the copy and listed it" grep -qxF "${pm#"$root"}" "$root/var/lib/bucardo-aiven/watchlist"
 
 for sh in dash bash; do
 	command -v "$sh" >/dev/null || { skip "the trigger under $sh" "no $sh"; continue; }
@@ -288,7 +288,7 @@ sed "s|/var/lib/bucardo-aiven|$root/var/lib/bucardo-aiven|g" "$T/postun.sh" >"$T
 sh "$T/postun-sb.sh" 0 >"$T/.out" 2>"$T/.err"; rc=$?
 expect_rc 0 "%postun on erase exits 0"
 contains "$(cat "$T/.err")" "stay patched" "and says the patched copies stay patched"
-contains "$(cat "$T/.err")" "$pm" "naming them"
+contains "$(cat "$T/.err")" "${pm#"$root"}" "naming them (by their path inside the root)"
 sh "$T/postun-sb.sh" 1 >"$T/.out" 2>"$T/.err"; rc=$?
 expect_rc 0 "%postun on upgrade exits 0"
 check "and says nothing" test ! -s "$T/.err"

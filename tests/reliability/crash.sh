@@ -47,6 +47,8 @@ for mode in exit kill; do
 			root=$T/$mode-$cmd-$point
 			pm=$(sandbox "$ORIG" "$root")
 			real=$(realpath "$pm")
+			# The store and the watchlist name it by its path inside the root.
+			real=${real#"$(realpath "$root")"}
 			state=$root/var/lib/bucardo-aiven
 			if [ "$cmd" = apply ]; then
 				from=$ORIG to=$PATCHED opts=--no-perl-check want_events=apply
