@@ -121,6 +121,51 @@ find_line(const struct perl_source *src, const char *pattern, size_t start, size
 	return found;
 }
 
+/* List every `sub NAME` line in code (not in POD), for locate_sub. */
+static int
+index_subs(struct perl_source *src)
+{
+	pcre2_code *code;
+	pcre2_match_data *md;
+	PCRE2_SIZE erroff, *ov;
+	size_t start = 0, cap = 0;
+	int errcode, rc = 0;
+
+	code = pcre2_compile((PCRE2_SPTR)"^sub[ \\t]+(\\w+)\\b([ \\t]*;)?",
+	    PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE, &errcode, &erroff, NULL);
+	if (code == NULL)
+		return -1;
+	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if ((md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL) {
+		pcre2_code_free(code);
+		return -1;
+	}
+	while (start < src->code_end && pcre2_match(code, (PCRE2_SPTR)src->text,
+	    src->code_end, start, 0, md, NULL) >= 0) {
+		struct sub_line *grown;
+
+		ov = pcre2_get_ovector_pointer(md);
+		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		if (in_pod(src, ov[0]))
+			continue;
+		if (src->nsubs == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((grown = reallocarray(src->subs, cap, sizeof(*grown))) == NULL) {
+				rc = -1;
+				break;
+			}
+			src->subs = grown;
+		}
+		src->subs[src->nsubs].start = ov[0];
+		src->subs[src->nsubs].name = ov[2];
+		src->subs[src->nsubs].name_len = ov[3] - ov[2];
+		src->subs[src->nsubs++].declaration = ov[4] != PCRE2_UNSET;
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(code);
+	return rc;
+}
+
 int
 locate_source(struct perl_source *src, const char *text, size_t len)
 {
@@ -136,6 +181,8 @@ locate_source(struct perl_source *src, const char *text, size_t len)
 	src->code_end = len;
 	src->pods = NULL;
 	src->npods = 0;
+	src->subs = NULL;
+	src->nsubs = 0;
 	pod_code = pcre2_compile((PCRE2_SPTR)"^=[A-Za-z]", PCRE2_ZERO_TERMINATED,
 	    PCRE2_MULTILINE, &errcode, &erroff, NULL);
 	if (pod_code != NULL) {
@@ -176,6 +223,10 @@ locate_source(struct perl_source *src, const char *text, size_t len)
 	end = find_line(src, "^__(?:END|DATA)__[ \\t\\r]*$", 0, len, NULL);
 	if (end >= 0)
 		src->code_end = (size_t)end;
+	if (index_subs(src) == -1) {
+		locate_source_release(src);
+		return -1;
+	}
 	return 0;
 }
 
@@ -185,6 +236,9 @@ locate_source_release(struct perl_source *src)
 	free(src->pods);
 	src->pods = NULL;
 	src->npods = 0;
+	free(src->subs);
+	src->subs = NULL;
+	src->nsubs = 0;
 }
 
 unsigned
@@ -204,34 +258,38 @@ int
 locate_sub(const struct perl_source *src, const char *name, struct span *body,
     unsigned *count, struct err *e)
 {
-	char pattern[256];
-	size_t start = 0, after = 0, i;
-	long at, close, next;
-	int n;
+	size_t i, n = strlen(name), after;
+	const struct sub_line *first = NULL;
+	long close;
 
 	*count = 0;
 	body->start = body->end = 0;
 	for (i = 0; name[i] != '\0'; i++)
 		if (!is_word(name[i]))
 			break;
-	/* A definition, not a forward declaration (`sub NAME;`). */
-	n = snprintf(pattern, sizeof(pattern), "^sub[ \\t]+\\Q%s\\E\\b(?![ \\t]*;)", name);
-	if (i == 0 || name[i] != '\0' || n < 0 || (size_t)n >= sizeof(pattern))
+	if (i == 0 || name[i] != '\0' || n > 128)
 		return err_set(e, NULL, "cannot search for sub %.100s: not a short Perl name", name);
-	while ((at = find_line(src, pattern, start, src->code_end, &after)) >= 0) {
+	/* A definition, not a forward declaration (`sub NAME;`). */
+	for (i = 0; i < src->nsubs; i++) {
+		const struct sub_line *l = &src->subs[i];
+
+		if (l->declaration || l->name_len != n ||
+		    memcmp(src->text + l->name, name, n) != 0)
+			continue;
 		if (++*count == 1)
-			body->start = (size_t)at;
-		start = after;
+			first = l;
 	}
-	if (at == -2)
-		return err_set(e, NULL, "cannot search for sub %s", name);
-	if (*count == 0)
+	if (first == NULL)
 		return 0;
+	body->start = first->start;
 
 	/* House style: a sub ends with the first `}` at the start of a line. */
 	close = find_line(src, "^\\}", body->start, src->code_end, NULL);
-	next = find_line(src, "^sub[ \\t]+\\w", line_end(src, body->start), src->code_end, NULL);
-	if (close < 0 || (next >= 0 && next < close))
+	after = line_end(src, body->start);
+	for (i = (size_t)(first - src->subs) + 1; i < src->nsubs; i++)
+		if (src->subs[i].start >= after)
+			break;
+	if (close < 0 || (i < src->nsubs && src->subs[i].start < (size_t)close))
 		return err_set(e, NULL, "sub %s (line %u) is never closed: the file is cut off "
 		    "or not in Bucardo's layout", name, locate_line(src, body->start));
 	body->end = line_end(src, (size_t)close);

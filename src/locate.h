@@ -12,17 +12,28 @@ struct span {
 	size_t	end;	/* one past the last byte */
 };
 
+/* A `sub NAME` line in code: where it starts and where its name is. */
+struct sub_line {
+	size_t	start;
+	size_t	name;
+	size_t	name_len;
+	int	declaration;	/* `sub NAME;`: no body */
+};
+
 struct perl_source {
 	const char	*text;
 	size_t		 len;
 	size_t		 code_end;	/* offset of __END__/__DATA__, or len */
 	struct span	*pods;		/* POD blocks, in order */
 	size_t		 npods;
+	struct sub_line	*subs;		/* every `sub NAME` line in code, in order */
+	size_t		 nsubs;
 };
 
 /*
  * Prepare src over text: map its POD blocks once (every search asks
- * whether a match is in POD) and find where code ends. Returns -1 when out
+ * whether a match is in POD), find where code ends, and list its sub lines
+ * (one scan of the file, however many subs are looked for). Returns -1 when out
  * of memory. Release with locate_source_release.
  */
 int	locate_source(struct perl_source *src, const char *text, size_t len);

@@ -153,10 +153,13 @@ compile(const char *pattern)
 	int errcode;
 	pcre2_code *code;
 
+	/*
+	 * No JIT here: these patterns only ever see a few dozen short string
+	 * literals, and compiling them to machine code costs more than it
+	 * saves (locate.c's whole-file scans are JIT-compiled).
+	 */
 	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
 	    &erroff, NULL);
-	if (code != NULL)
-		pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	return code;
 }
 
