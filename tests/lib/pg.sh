@@ -10,9 +10,13 @@ as_pg_owner() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# A port nobody listens on now, from a random place in a wide range: test
+# scripts run in parallel, and two that probed the same first free port
+# would race for it.
 pg_free_port() {
-	local port
-	for port in $(seq 25432 25532); do
+	local port tries
+	for tries in $(seq 1 200); do
+		port=$((20000 + RANDOM % 30000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
@@ -32,9 +36,11 @@ pg_stop() {
 	fi
 }
 
-# pg_start: start the cluster; returns non-zero (and the caller skips) if it cannot.
+# pg_start: start the cluster. Returns 2 when PostgreSQL is not installed
+# (the caller skips), 1 when it is but the cluster would not start (the
+# caller fails: that is a broken test machine, not a reason to test less).
 pg_start() {
-	[ -x "$PG_BIN/initdb" ] || { echo "# no PostgreSQL server binaries found" >&2; return 1; }
+	[ -x "$PG_BIN/initdb" ] || { echo "# no PostgreSQL server binaries found" >&2; return 2; }
 	mkdir -p "$T/pg/sock"
 	chmod 755 "$T"
 	if [ "$(id -u)" = 0 ]; then chown -R postgres: "$T/pg"; fi
@@ -43,9 +49,19 @@ pg_start() {
 		--no-sync -E UTF8 --locale=C >"$T/pg/initdb.log" 2>&1 || {
 		sed 's/^/# /' "$T/pg/initdb.log"; return 1; }
 	at_exit pg_stop
-	as_pg_owner "$PG_BIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/server.log" -w -t 60 \
-		-o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $T/pg/sock -c fsync=off" start \
-		>/dev/null 2>&1 || { sed 's/^/# /' "$T/pg/server.log"; return 1; }
+	# Another script may take the port between the probe and the bind: then
+	# try another, a few times.
+	local attempt
+	for attempt in 1 2 3 4 5; do
+		as_pg_owner "$PG_BIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/server.log" -w -t 60 \
+			-o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $T/pg/sock -c fsync=off" \
+			start >/dev/null 2>&1 && break
+		if [ "$attempt" = 5 ] || ! grep -q "Address already in use" "$T/pg/server.log"; then
+			sed 's/^/# /' "$T/pg/server.log"
+			return 1
+		fi
+		PGPORT=$(pg_free_port) || return 1
+	done
 	export PGHOST=$T/pg/sock PGPORT PGUSER=postgres PGDATABASE=postgres
 	unset PGPASSWORD PGSERVICE
 }
