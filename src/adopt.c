@@ -1,0 +1,156 @@
+/* adopt.c: recognising a file that a run stopped dead had already replaced. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rewrite.h"
+#include "run.h"
+#include "watchlist.h"
+#include "adopt.h"
+
+/* Is rewriting orig for function exactly the current content? Sets *version then. */
+static int
+rewrites_to(const struct ruleset *rs, const char *function, const struct buf *orig,
+    const struct buf *current, char **version)
+{
+	struct analysis a = ANALYSIS_INIT;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	int same = 0;
+
+	if (orig->len > 0 && rewrite_analyze(&a, rs, function, orig->data, orig->len, &e) == 0 &&
+	    (a.state == MODULE_PRISTINE || a.state == MODULE_PARTIAL) &&
+	    rewrite_apply(&out, &a, function, orig->data, orig->len, &e) == 0 &&
+	    out.len == current->len && memcmp(out.data, current->data, out.len) == 0) {
+		same = 1;
+		*version = a.version != NULL ? strdup(a.version) : NULL;
+	}
+	buf_release(&out);
+	analysis_release(&a);
+	return same;
+}
+
+/*
+ * Is current what apply makes of orig, for the function given or the one
+ * found in the file? That one is read off a rewrite of orig for a marker
+ * name, at the marker's place. Sets *function and *version when it is.
+ */
+static int
+made_from(const struct options *o, const struct ruleset *rs, const struct buf *orig,
+    const struct buf *current, char **function, char **version)
+{
+	static const char mark[] = "bucardo_aiven_function_mark";
+	struct analysis a = ANALYSIS_INIT;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	const char *at;
+	char *name = NULL;
+	size_t pre, n = 0;
+
+	if (rewrites_to(rs, o->function, orig, current, version))
+		return (*function = strdup(o->function)) != NULL;
+	if (orig->len > 0 && rewrite_analyze(&a, rs, mark, orig->data, orig->len, &e) == 0 &&
+	    a.state == MODULE_PRISTINE &&
+	    rewrite_apply(&out, &a, mark, orig->data, orig->len, &e) == 0 &&
+	    (at = memmem(out.data, out.len, mark, sizeof(mark) - 1)) != NULL) {
+		pre = (size_t)(at - out.data);
+		while (pre + n < current->len && (isalnum((unsigned char)current->data[pre + n]) ||
+		    current->data[pre + n] == '_' || current->data[pre + n] == '.'))
+			n++;
+		if (pre <= current->len && memcmp(out.data, current->data, pre) == 0)
+			name = strndup(current->data + pre, n);
+	}
+	buf_release(&out);
+	analysis_release(&a);
+	if (name != NULL && rules_function_ok(name) && rewrites_to(rs, name, orig, current, version)) {
+		*function = name;
+		return 1;
+	}
+	free(name);
+	return 0;
+}
+
+/*
+ * A run stopped after it replaced a file but before it recorded that
+ * (killed, or the store's disk full) leaves a patched file the history does
+ * not know. The file is still ours when it is exactly what apply makes of
+ * an original the store keeps: the recorded one (known), or else the newest
+ * gzip copy under originals/ that fits. Then original holds that original
+ * and the missing apply is recorded (except with --check). Returns 1 when
+ * the file is ours, 0 when not, -1 on error.
+ */
+int
+adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct store *store,
+    const struct target *t, struct buf *original, int known, struct err *e)
+{
+	struct store_kept *kept = NULL;
+	struct buf copy = BUF_INIT;
+	struct store_record rec;
+	struct err skip = ERR_INIT;
+	char *function = NULL, *version = NULL;
+	size_t n = 0, i;
+	int found = 0, rc = -1;
+
+	if (known)
+		found = made_from(o, rs, original, &t->content, &function, &version);
+	if (!found && store_kept_originals(o->state_dir, run_store_name(o, t->real), &kept, &n, e) == -1)
+		goto cleanup;
+	for (i = 0; i < n && !found; i++) {
+		buf_reset(&copy);
+		/* A damaged copy is no proof; the next one may be. */
+		if (store_read_kept(store, run_store_name(o, t->real), kept[i].id, &copy, &skip) == 0 &&
+		    made_from(o, rs, &copy, &t->content, &function, &version)) {
+			found = 1;
+			buf_reset(original);
+			if (buf_append(original, copy.data ? copy.data : "", copy.len) == -1) {
+				err_sys(e, t->path, "out of memory");
+				goto cleanup;
+			}
+		}
+	}
+	if (found && !o->check) {
+		rec = (struct store_record){ "apply", run_store_name(o, t->real), version, function,
+		    original->data, original->len, t->content.data, t->content.len, 0 };
+		if (store_commit(store, &rec, e) == -1)
+			goto cleanup;
+	}
+	rc = found;
+cleanup:
+	free(version);
+	free(function);
+	buf_release(&copy);
+	free(kept);
+	return rc;
+}
+
+/*
+ * Could a patched file be the work of a run stopped before it recorded the
+ * change or listed the file as kept patched? Only then does apply take the
+ * lock for it. Cheap: the watchlist and one directory, no libgit2.
+ */
+int
+adopt_maybe_unrecorded(const struct options *o, const char *real)
+{
+	struct store_kept *kept = NULL;
+	struct err e = ERR_INIT;
+	char **paths;
+	size_t n, nkept = 0;
+	int listed;
+
+	if (o->check || o->reapply || real == NULL ||
+	    watchlist_read(&paths, &n, o->state_dir, &e) == -1)
+		return 0;
+	real = run_store_name(o, real);
+	listed = watchlist_has(paths, n, real);
+	watchlist_free(paths, n);
+	if (listed || store_kept_originals(o->state_dir, real, &kept, &nkept, &e) == -1)
+		return 0;
+	free(kept);
+	return nkept > 0;
+}

@@ -1,0 +1,291 @@
+/* cmd_apply.c: apply: judge every copy, then patch each under the lock, checked and backed up. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adopt.h"
+#include "commands.h"
+#include "crash.h"
+#include "run.h"
+#include "store.h"
+#include "verify.h"
+#include "watchlist.h"
+
+/*
+ * perl -c on the staged result, started by the caller (verify_perl_start)
+ * so that it runs while the original is backed up. A result that fails while the original
+ * compiles is refused; when the original fails too (perl or a dependency
+ * such as DBIx::Safe missing) the structural check has to do.
+ */
+static int
+perl_check(const struct options *o, const char *perl, struct file_report *f,
+    const struct target *t, const char *staged, struct perl_run *run, int started,
+    const struct err *start_err)
+{
+	struct buf diag = BUF_INIT, odiag = BUF_INIT;
+	struct err e = ERR_INIT;
+	int v, rc = 0;
+	char *nl;
+
+	if (o->no_perl_check) {
+		f->perl_check = "skipped";
+		return 0;
+	}
+	if (started == 0)
+		v = verify_perl_finish(run, staged, &diag, &e);
+	else {
+		v = started;
+		e = *start_err;
+	}
+	if (v == -1) {
+		rc = run_fail_file(f, "%s; nothing written", e.msg);
+	} else if (v == PERL_COMPILES) {
+		f->perl_check = "passed";
+	} else if (v == PERL_NOT_RUN) {
+		f->perl_check = "not-run";
+		run_note_file(f, "perl could not be run; checked by structure only");
+	} else if (verify_perl_compiles(perl, t->real, o->keep_perl_env, 120, &odiag, &e) ==
+	    PERL_COMPILES) {
+		if ((nl = strchr(diag.data ? diag.data : "", '\n')) != NULL)
+			*nl = '\0';
+		rc = run_fail_file(f, "%s: the rewritten file does not compile although the original "
+		    "does (%s); nothing written, please report this", t->path,
+		    diag.data ? diag.data : "no message");
+	} else {
+		f->perl_check = "original-fails";
+		if ((nl = strchr(odiag.data ? odiag.data : "", '\n')) != NULL)
+			*nl = '\0';
+		if (asprintf(&nl, "perl -c fails on the original too (%s); is a dependency such "
+		    "as DBI, DBD::Pg or DBIx::Safe missing? checked by structure only",
+		    odiag.data ? odiag.data : "no message") != -1) {
+			free(f->message);
+			f->message = nl;
+		}
+	}
+	buf_release(&diag);
+	buf_release(&odiag);
+	return rc;
+}
+
+/*
+ * An already patched file under the lock: when an interrupted run of ours
+ * wrote it, record what it did and keep the file patched from now on.
+ */
+static int
+finish_patched(const struct options *o, const struct ruleset *rs, struct store *store,
+    const struct target *t, struct file_report *f)
+{
+	struct buf original = BUF_INIT;
+	struct err e = ERR_INIT;
+	char original_id[41], written_id[41], current_id[41];
+	int known, ours, rc = -1;
+
+	if ((known = store_lookup(store, run_store_name(o, t->real), &original, original_id, written_id, &e)) == -1 ||
+	    store_blob_id(store, t->content.data, t->content.len, current_id, &e) == -1)
+		goto fail;
+	ours = strcmp(current_id, written_id) == 0;
+	if (!ours && (ours = adopt_unrecorded(o, rs, store, t, &original, known, &e)) == -1)
+		goto fail;
+	if (ours && strcmp(current_id, written_id) != 0)
+		run_note_file(f, "an interrupted run had patched it; the history now records that");
+	if (ours && watchlist_update(o->state_dir, run_store_name(o, t->real), 1, &e) == -1)
+		goto fail;
+	rc = 0;
+	goto cleanup;
+fail:
+	run_fail_file(f, "%s", e.msg);
+cleanup:
+	buf_release(&original);
+	return rc;
+}
+
+/* Patch one file under the store's lock; re-reads it, as another run may have. */
+static int
+patch_one(const struct options *o, const struct ruleset *rs, struct store *store,
+    const char *perl, struct file_report *f)
+{
+	struct target t = TARGET_INIT;
+	struct analysis a = ANALYSIS_INIT;
+	struct staged s = STAGED_INIT;
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct store_record rec;
+	struct perl_run run = PERL_RUN_INIT;
+	struct err perr = ERR_INIT;
+	char id[41];
+	int rc = -1, started = PERL_NOT_RUN;
+
+	if (run_examine(o, rs, f, &t, &a) == -1)
+		goto cleanup;
+	crash_point("after-read");
+	if (a.state == MODULE_UNSUPPORTED) {
+		run_fail_file(f, "%s: %s; nothing written", f->path, a.reason);
+		goto cleanup;
+	}
+	if (a.state == MODULE_PATCHED) {
+		f->action = "already patched";
+		f->state_after = f->state;
+		rc = finish_patched(o, rs, store, &t, f);
+		goto cleanup;
+	}
+	if (rewrite_apply(&out, &a, o->function, t.content.data, t.content.len, &e) == -1 ||
+	    rewrite_verify(rs, o->function, f->path, &a, t.content.data, t.content.len,
+	    out.data, out.len, &e) == -1) {
+		run_fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	if (o->diff && run_add_diff(f, t.real, &t.content, &out) == -1)
+		goto cleanup;
+	if (atomic_stage(&s, &t, out.data, out.len, &e) == -1) {
+		run_fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	/*
+	 * perl -c takes a tenth of a second: it runs while the original is
+	 * kept in the store, on the other core, and its verdict is awaited
+	 * before anything is replaced.
+	 */
+	if (!o->no_perl_check)
+		started = verify_perl_start(&run, perl, s.tmp, o->keep_perl_env, 120, &perr);
+	/* The original is safe in the store before anything replaces it. */
+	if (store_keep_original(store, run_store_name(o, t.real), t.content.data, t.content.len, id, &e) == -1) {
+		run_fail_file(f, "%s; nothing written", e.msg);
+		goto cleanup;
+	}
+	if (perl_check(o, perl, f, &t, s.tmp, &run, started, &perr) == -1)
+		goto cleanup;
+	if (atomic_commit(&s, &t, &e) == -1) {
+		run_fail_file(f, "%s", e.msg);
+		goto cleanup;
+	}
+	f->changed = 1;
+	f->action = "patched";
+	f->state_after = "patched";
+	rec = (struct store_record){ "apply", run_store_name(o, t.real), a.version, o->function,
+	    t.content.data, t.content.len, out.data, out.len, 0 };
+	crash_point("before-history");
+	if (store_commit(store, &rec, &e) == -1) {
+		run_fail_file(f, "%s: patched, but the history could not be recorded (%s); "
+		    "run apply again to record it", f->path, e.msg);
+		goto cleanup;
+	}
+	crash_point("after-history");
+	if (watchlist_update(o->state_dir, run_store_name(o, t.real), 1, &e) == -1) {
+		run_fail_file(f, "%s: patched, but it could not be added to the files kept patched "
+		    "(%s); run apply again to add it", f->path, e.msg);
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	verify_perl_abort(&run);
+	atomic_abort(&s);
+	buf_release(&out);
+	analysis_release(&a);
+	atomic_release(&t);
+	return rc;
+}
+
+int
+cmd_apply(struct options *o)
+{
+	struct report r = REPORT_INIT;
+	struct discovery d = DISCOVERY_INIT;
+	struct ruleset rs = RULESET_INIT;
+	struct store *store = NULL;
+	struct err e = ERR_INIT;
+	char *perl = NULL;
+	size_t i, todo = 0;
+	int status = EXIT_FAILED, failed = 0;
+
+	r.command = "apply";
+	r.check_mode = o->check;
+	r.state_dir = o->state_dir;
+	r.function = o->function;
+	if (run_load_rules(o, &rs, &r) == -1 || run_gather(o, &r, &d, 0) == -1)
+		goto done;
+
+	/* First a read-only pass: the already-patched path writes and locks nothing. */
+	for (i = 0; i < r.nfiles; i++) {
+		struct file_report *f = &r.files[i];
+		struct target t = TARGET_INIT;
+		struct analysis a = ANALYSIS_INIT;
+		struct buf out = BUF_INIT;
+
+		if (run_examine(o, &rs, f, &t, &a) == -1) {
+			failed = 1;
+		} else if (a.state == MODULE_UNSUPPORTED) {
+			run_fail_file(f, "%s: %s; nothing written", f->path, a.reason);
+			failed = 1;
+		} else if (a.state == MODULE_PATCHED && adopt_maybe_unrecorded(o, t.real)) {
+			todo++;		/* patch_one records what an interrupted run did */
+		} else if (a.state == MODULE_PATCHED) {
+			f->action = "already patched";
+			f->state_after = f->state;
+		} else if (o->check) {
+			if (rewrite_apply(&out, &a, o->function, t.content.data, t.content.len, &e) == -1 ||
+			    rewrite_verify(&rs, o->function, f->path, &a, t.content.data,
+			    t.content.len, out.data, out.len, &e) == -1) {
+				run_fail_file(f, "%s", e.msg);
+				failed = 1;
+			} else if (o->diff && run_add_diff(f, t.real, &t.content, &out) == -1) {
+				failed = 1;
+			} else {
+				f->action = "would patch";
+				f->changed = 1;
+				f->state_after = "patched";
+			}
+		} else
+			todo++;
+		buf_release(&out);
+		analysis_release(&a);
+		atomic_release(&t);
+	}
+	if (r.nfiles == 0 && r.discovered) {
+		run_fail(&r, "no Bucardo.pm found; give its path, or see 'bucardo-aiven status'");
+		goto done;
+	}
+	if (r.nfiles == 0 && o->reapply) {
+		status = EXIT_OK;	/* nothing was ever patched here: nothing to keep */
+		goto done;
+	}
+	/* All or nothing: one refused copy stops the run before any is written. */
+	if (failed || todo == 0 || o->check) {
+		status = failed ? EXIT_FAILED : report_changed(&r) && o->detailed_exitcodes ?
+		    EXIT_CHANGED : EXIT_OK;
+		goto done;
+	}
+
+	if (store_open(&store, o->state_dir, STORE_WRITE, o->lock_timeout, &e) == -1) {
+		run_fail(&r, "%s", e.msg);
+		goto done;
+	}
+	crash_point("after-lock");
+	if (!o->no_perl_check) {
+		struct discover_options dopt;
+
+		run_discover_options(o, &dopt);
+		perl = discover_perl(&dopt);
+	}
+	for (i = 0; i < r.nfiles; i++) {
+		struct file_report *f = &r.files[i];
+
+		if (f->state_after != NULL)
+			continue;
+		if (patch_one(o, &rs, store, perl ? perl : "perl", f) == -1)
+			failed = 1;
+	}
+	status = run_conclude(o, &r, failed);
+done:
+	run_finish(o, &r);
+	free(perl);
+	store_close(store);
+	report_release(&r);
+	discovery_release(&d);
+	rules_release(&rs);
+	return status;
+}

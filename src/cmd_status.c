@@ -1,0 +1,93 @@
+/* cmd_status.c: the commands that only read: status and history. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "adopt.h"
+#include "commands.h"
+#include "crash.h"
+#include "run.h"
+#include "store.h"
+#include "verify.h"
+#include "watchlist.h"
+
+int
+cmd_status(struct options *o)
+{
+	struct report r = REPORT_INIT;
+	struct discovery d = DISCOVERY_INIT;
+	struct ruleset rs = RULESET_INIT;
+	size_t i;
+	int status = EXIT_FAILED, unreadable = 0, unpatched = 0;
+
+	r.command = "status";
+	r.state_dir = o->state_dir;
+	r.function = o->function;
+	if (run_load_rules(o, &rs, &r) == -1 || run_gather(o, &r, &d, 1) == -1)
+		goto done;
+	for (i = 0; i < r.nfiles; i++) {
+		struct file_report *f = &r.files[i];
+		struct target t = TARGET_INIT;
+		struct analysis a = ANALYSIS_INIT;
+
+		if (run_examine(o, &rs, f, &t, &a) == -1)
+			unreadable = 1;
+		else if (a.state != MODULE_PATCHED) {
+			unpatched = 1;
+			if (a.state == MODULE_UNSUPPORTED)
+				run_note_file(f, a.reason);
+		}
+		analysis_release(&a);
+		atomic_release(&t);
+	}
+	run_restart_advice(o, &r, 0);
+	status = unreadable ? EXIT_FAILED : r.nfiles == 0 ? EXIT_NONE_FOUND :
+	    unpatched ? EXIT_NOT_PATCHED : EXIT_OK;
+done:
+	run_finish(o, &r);
+	report_release(&r);
+	discovery_release(&d);
+	rules_release(&rs);
+	return status;
+}
+
+int
+cmd_history(struct options *o)
+{
+	struct report r = REPORT_INIT;
+	struct store *store = NULL;
+	struct err e = ERR_INIT;
+	struct stat st;
+	char real[PATH_MAX];
+	const char *filter = NULL;
+	int status = EXIT_FAILED;
+
+	r.command = "history";
+	r.state_dir = o->state_dir;
+	if (o->nfiles > 1) {
+		run_complain("history takes at most one FILE");
+		return EXIT_USAGE;
+	}
+	if (o->nfiles == 1)
+		filter = run_store_name(o, realpath(o->files[0], real) != NULL ? real : o->files[0]);
+	if (stat(o->state_dir, &st) == -1 && errno == ENOENT) {
+		status = EXIT_OK;	/* nothing was ever recorded */
+		goto done;
+	}
+	if (store_open(&store, o->state_dir, STORE_READ, o->lock_timeout, &e) == -1 ||
+	    store_history(store, filter, &r.events, &r.nevents, &e) == -1) {
+		run_fail(&r, "%s", e.msg);
+		goto done;
+	}
+	status = EXIT_OK;
+done:
+	run_finish(o, &r);
+	store_close(store);
+	report_release(&r);
+	return status;
+}

@@ -1,0 +1,68 @@
+/* run.h: what every command's run shares: the files it works on, judging them, reporting. */
+#ifndef RUN_H
+#define RUN_H
+
+#include "atomic.h"
+#include "discover.h"
+#include "options.h"
+#include "report.h"
+#include "rewrite.h"
+#include "rules.h"
+
+/* "bucardo-aiven: MESSAGE" on stderr. */
+void	run_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A failure of the whole run: on stderr now, and in the JSON document. */
+void	run_fail(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print the per-file errors on stderr, then the report on stdout. */
+void	run_finish(const struct options *o, const struct report *r);
+
+/* Mark a file failed with a message ("PATH: reason"); returns -1. */
+int	run_fail_file(struct file_report *f, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* Attach a note to a file's report, replacing any earlier one. */
+void	run_note_file(struct file_report *f, const char *msg);
+
+/*
+ * The name a file goes by in the store and the watch list. Under --root it
+ * is the path inside the root, as dpkg --root records paths, so that the
+ * state stays true when the tree is booted or used as a chroot.
+ */
+const char	*run_store_name(const struct options *o, const char *real);
+
+/* Discovery's options for this run (root, PATH, HOME). */
+void	run_discover_options(const struct options *o, struct discover_options *d);
+
+/*
+ * The files a command works on: the ones given, or every copy discovery
+ * finds. want_active asks which one perl loads (costs one perl run when
+ * files are given).
+ */
+int	run_gather(struct options *o, struct report *r, struct discovery *d, int want_active);
+
+/* The rules: built in, or --rules DIR. */
+int	run_load_rules(const struct options *o, struct ruleset *rs, struct report *r);
+
+/* Read and judge one file, filling its report entry. */
+int	run_examine(const struct options *o, const struct ruleset *rs, struct file_report *f,
+    struct target *t, struct analysis *a);
+
+/* Attach the unified diff from old to new to a file's report. */
+int	run_add_diff(struct file_report *f, const char *path, const struct buf *old,
+	    const struct buf *new);
+
+/* Advice when a running Bucardo loaded a file before it was changed. */
+void	run_restart_advice(const struct options *o, struct report *r, int only_changed);
+
+/* Mark which of the files given perl would load (discovery did it already). */
+void	run_mark_active(const struct options *o, struct report *r);
+
+/*
+ * The end of apply and revert: the restart advice when a file Bucardo
+ * loaded changed, and the exit status.
+ */
+int	run_conclude(const struct options *o, struct report *r, int failed);
+
+#endif
