@@ -17,12 +17,23 @@ int
 watchlist_read(char ***paths, size_t *n, const char *state_dir, struct err *e)
 {
 	struct buf text = BUF_INIT, name = BUF_INIT;
+	struct stat st;
 	char **list = NULL, *line, *nl;
 	size_t count = 0;
 	int fd, rc = -1;
 
 	*paths = NULL;
 	*n = 0;
+	/*
+	 * The list decides which files --reapply patches: trust it no more
+	 * than the store itself (store_open's rule): ours, and ours alone.
+	 */
+	if (lstat(state_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))))
+		return err_set(e, state_dir, "the state directory is not owned by uid %u alone "
+		    "(owner %u, mode %o), so its list of files to keep patched cannot be "
+		    "trusted; chown %u and chmod 700 it", (unsigned)geteuid(),
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
 	if (buf_printf(&name, "%s/watchlist", state_dir) == -1)
 		return err_sys(e, state_dir, "out of memory");
 	if ((fd = open(name.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {

@@ -32,6 +32,16 @@ check "revert takes the file off the list" sh -c "! grep -qxF /usr/share/perl5/B
 run_ba --root "$root" apply --reapply
 same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "--reapply leaves a reverted file alone"
 
+# The list decides what --reapply patches: a state directory others can write
+# to is refused, as the store is.
+cp "$FIXTURES/bucardo-5.6.pm" "$pm"
+chmod 777 "$state"
+run_ba --root "$root" apply --reapply
+expect_rc 1 "--reapply refuses a world-writable state directory"
+contains "$errout" "cannot be trusted" "and says why"
+same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "and patches nothing"
+chmod 700 "$state"
+
 # A listed file that is gone (package removed) is not an error.
 run_ba --root "$root" apply "$pm"
 rm -f "$pm"
