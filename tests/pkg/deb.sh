@@ -278,7 +278,7 @@ check "with the re-apply failing, apt-get install --reinstall bucardo still exit
 check "bucardo is configured" test "$(pkg_status bucardo)" = installed
 log_has "$T/fail.log" "ERROR: a package replaced Bucardo.pm, and it could not be patched again" \
 	"the failure is reported on stderr"
-log_has "$T/fail.log" "the state directory is writable by group or others" "with the tool's reason"
+log_has "$T/fail.log" "its list of files to keep patched cannot be trusted" "with the tool's reason"
 log_has "$T/fail.log" "run as root:  bucardo-aiven apply" "and the command to run by hand"
 status_is 3 "Bucardo.pm is left unpatched"
 chmod 700 "$state"
