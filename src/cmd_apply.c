@@ -85,7 +85,8 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 	char original_id[41], written_id[41], current_id[41];
 	int known, ours, rc = -1;
 
-	if ((known = store_lookup(store, run_store_name(o, t->real), &original, original_id, written_id, &e)) == -1 ||
+	if ((known = store_lookup(store, run_store_name(o, t->real), &original, original_id,
+	    written_id, &e)) == -1 ||
 	    store_blob_id(store, t->content.data, t->content.len, current_id, &e) == -1)
 		goto fail;
 	ours = strcmp(current_id, written_id) == 0;
@@ -102,6 +103,25 @@ fail:
 cleanup:
 	buf_release(&original);
 	return rc;
+}
+
+/*
+ * The rewrite, checked by structure, and its diff when asked for: what
+ * both --check and a real apply do before anything is written.
+ */
+static int
+rewrite_checked(const struct options *o, const struct ruleset *rs, struct file_report *f,
+    const struct target *t, const struct analysis *a, struct buf *out)
+{
+	struct err e = ERR_INIT;
+
+	if (rewrite_apply(out, a, o->function, t->content.data, t->content.len, &e) == -1 ||
+	    rewrite_verify(rs, o->function, f->path, a, t->content.data, t->content.len,
+	    out->data, out->len, &e) == -1)
+		return run_fail_file(f, "%s", e.msg);
+	if (o->diff && run_add_diff(f, t->real, &t->content, out) == -1)
+		return -1;
+	return 0;
 }
 
 /* Patch one file under the store's lock; re-reads it, as another run may have. */
@@ -133,13 +153,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 		rc = finish_patched(o, rs, store, &t, f);
 		goto cleanup;
 	}
-	if (rewrite_apply(&out, &a, o->function, t.content.data, t.content.len, &e) == -1 ||
-	    rewrite_verify(rs, o->function, f->path, &a, t.content.data, t.content.len,
-	    out.data, out.len, &e) == -1) {
-		run_fail_file(f, "%s", e.msg);
-		goto cleanup;
-	}
-	if (o->diff && run_add_diff(f, t.real, &t.content, &out) == -1)
+	if (rewrite_checked(o, rs, f, &t, &a, &out) == -1)
 		goto cleanup;
 	if (atomic_stage(&s, &t, out.data, out.len, &e) == -1) {
 		run_fail_file(f, "%s", e.msg);
@@ -153,7 +167,8 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	if (!o->no_perl_check)
 		started = verify_perl_start(&run, perl, s.tmp, o->keep_perl_env, 120, &perr);
 	/* The original is safe in the store before anything replaces it. */
-	if (store_keep_original(store, run_store_name(o, t.real), t.content.data, t.content.len, id, &e) == -1) {
+	if (store_keep_original(store, run_store_name(o, t.real), t.content.data,
+	    t.content.len, id, &e) == -1) {
 		run_fail_file(f, "%s; nothing written", e.msg);
 		goto cleanup;
 	}
@@ -227,12 +242,7 @@ cmd_apply(struct options *o)
 			f->action = "already patched";
 			f->state_after = f->state;
 		} else if (o->check) {
-			if (rewrite_apply(&out, &a, o->function, t.content.data, t.content.len, &e) == -1 ||
-			    rewrite_verify(&rs, o->function, f->path, &a, t.content.data,
-			    t.content.len, out.data, out.len, &e) == -1) {
-				run_fail_file(f, "%s", e.msg);
-				failed = 1;
-			} else if (o->diff && run_add_diff(f, t.real, &t.content, &out) == -1) {
+			if (rewrite_checked(o, &rs, f, &t, &a, &out) == -1) {
 				failed = 1;
 			} else {
 				f->action = "would patch";
@@ -255,8 +265,7 @@ cmd_apply(struct options *o)
 	}
 	/* All or nothing: one refused copy stops the run before any is written. */
 	if (failed || todo == 0 || o->check) {
-		status = failed ? EXIT_FAILED : report_changed(&r) && o->detailed_exitcodes ?
-		    EXIT_CHANGED : EXIT_OK;
+		status = run_conclude(o, &r, failed);
 		goto done;
 	}
 

@@ -37,7 +37,8 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		return run_fail_file(f, "%s", e.msg);
 	crash_point("after-read");
 	f->real = strdup(t.real);
-	if ((known = store_lookup(store, run_store_name(o, t.real), &original, original_id, written_id, &e)) == -1 ||
+	if ((known = store_lookup(store, run_store_name(o, t.real), &original, original_id,
+	    written_id, &e)) == -1 ||
 	    store_blob_id(store, t.content.data, t.content.len, current_id, &e) == -1) {
 		run_fail_file(f, "%s", e.msg);
 		goto cleanup;
@@ -112,8 +113,8 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		goto cleanup;
 	}
 	f->action = "reverted";
-	rec = (struct store_record){ "revert", run_store_name(o, t.real), NULL, NULL, t.content.data, t.content.len,
-	    original.data, original.len, 1 };
+	rec = (struct store_record){ "revert", run_store_name(o, t.real), NULL, NULL,
+	    t.content.data, t.content.len, original.data, original.len, 1 };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
 		run_fail_file(f, "%s: reverted, but the history could not be recorded (%s)", f->path,

@@ -241,7 +241,7 @@ contains "$out$errout" "no bucardo schema" "bucardo-db without the schema: says 
 # libpq is loaded only by check-db: the binary does not link it.
 if command -v ldd >/dev/null 2>&1; then
 	check "not linked with libpq, libssl or libgit2" \
-		sh -c "! ldd '$BA' | grep -E 'libpq|libssl|libgit2'"
+		sh -c "! ldd '$BUCARDO_AIVEN' | grep -E 'libpq|libssl|libgit2'"
 else
 	skip "not linked with libpq" "no ldd"
 fi
