@@ -48,14 +48,14 @@ if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null; then
 	pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")
 	chmod 755 "$root" "$root/usr" "$root/usr/share" "$root/usr/share/perl5"
 	chmod 600 "$pm"
-	runuser -u nobody -- "$BA" --root "$root" --state-dir "$T/nobody-state" apply "$pm" >"$T/o" 2>"$T/e"
+	as_nobody --root "$root" --state-dir "$T/nobody-state" apply "$pm" >"$T/o" 2>"$T/e"
 	rc=$?
 	errout=$(cat "$T/e")
 	expect_rc 1 "unreadable file (as nobody): exit 1"
 	contains "$errout" "$pm: " "unreadable file error names it: $errout"
 	chmod 644 "$pm"
 	mkdir -m 700 "$T/nobody-state"; chown nobody "$T/nobody-state"
-	runuser -u nobody -- "$BA" --root "$root" --state-dir "$T/nobody-state" apply --no-perl-check "$pm" >"$T/o" 2>"$T/e"
+	as_nobody --root "$root" --state-dir "$T/nobody-state" apply --no-perl-check "$pm" >"$T/o" 2>"$T/e"
 	rc=$?
 	errout=$(cat "$T/e")
 	expect_rc 1 "read-only directory (as nobody): exit 1"

@@ -87,6 +87,19 @@ sandbox() {
 	echo "$root/usr/share/perl5/Bucardo.pm"
 }
 
+# as_nobody ARGS...: run the tool as user nobody. It runs from a copy in
+# $T: the checkout may sit in a directory nobody cannot enter (mktemp -d is
+# 0700), and the test is about the files, not about reaching the binary.
+as_nobody() {
+	if [ ! -x "$T/nobody-bin/bucardo-aiven" ]; then
+		mkdir -p "$T/nobody-bin"
+		cp "$BUCARDO_AIVEN" "$T/nobody-bin/bucardo-aiven"
+		chmod 755 "$T/nobody-bin" "$T/nobody-bin/bucardo-aiven"
+	fi
+	# shellcheck disable=SC2086
+	runuser -u nobody -- ${BA_WRAPPER:-} "$T/nobody-bin/bucardo-aiven" "$@"
+}
+
 done_testing() {
 	if [ -n "${BA_WRAPPER:-}" ]; then
 		if [ -s "$T/.wrapper-failures" ]; then

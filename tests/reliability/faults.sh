@@ -171,7 +171,7 @@ else
 	pm=$(module "$T/perm/usr/share/perl5")
 	chmod 755 "$T/perm" "$T/perm/usr" "$T/perm/usr/share" "$T/perm/usr/share/perl5"
 	mkdir -m 700 "$T/nobody-state" && chown nobody "$T/nobody-state"
-	runuser -u nobody -- "$BA" --state-dir "$T/nobody-state" apply --no-perl-check "$pm" \
+	as_nobody --state-dir "$T/nobody-state" apply --no-perl-check "$pm" \
 		>"$T/.out" 2>"$T/.err"
 	rc=$?; errout=$(cat "$T/.err")
 	refused "$name" "$pm" "$ORIG"
