@@ -9,7 +9,10 @@
 #include "buf.h"
 #include "checkdb.h"
 #include "errmsg.h"
+#include "esc.h"
 #include "pqlazy.h"
+#include "redact.h"
+#include "report.h"
 
 #define PROGNAME		"bucardo-aiven"
 #define AIVEN_EXTRAS		"aiven_extras"
@@ -19,10 +22,11 @@
 /* Tri-state answers: a question not asked (or not answerable) prints as null. */
 enum { UNKNOWN = -1 };
 
-/* What redact() found out about a CONNINFO. */
+/* What echo_conninfo() found out about a CONNINFO. */
 enum {
 	CONNINFO_PARSED = 1 << 0,	/* libpq understood it */
-	CONNINFO_NESTED = 1 << 1	/* its dbname is a conninfo: it is hidden */
+	CONNINFO_NESTED = 1 << 1,	/* its dbname is a conninfo: it is hidden */
+	CONNINFO_SCHEME_CASE = 1 << 2	/* a URI whose scheme libpq does not know */
 };
 
 struct call_result {
@@ -130,48 +134,28 @@ add_warning(struct check_report *r, char *w)
 static int
 is_uri(const char *s)
 {
-	return strncmp(s, "postgresql://", 13) == 0 ||
-	    strncmp(s, "postgres://", 11) == 0;
+	return redact_uri_prefix(s, 1) > 0;
 }
 
-/*
- * Whether a conninfo that libpq cannot parse might still hold a password.
- * Then neither it nor libpq's complaint about it (which quotes pieces of
- * it) may be echoed.
- */
+/* A database name that is itself a conninfo or URI (libpq does not unfold it twice). */
 static int
-may_hold_password(const char *s)
+looks_nested(const char *s)
 {
-	const char *p, *at, *q;
-	size_t auth;
-
-	if (strcasestr(s, "password") != NULL || strchr(s, '%') != NULL)
-		return 1;
-	if (!is_uri(s))
-		return 0;
-	p = strstr(s, "://") + 3;
-	auth = strcspn(p, "/?");
-	at = NULL;
-	for (q = p; q < p + auth; q++)
-		if (*q == '@')
-			at = q;
-	return at != NULL && memchr(p, ':', (size_t)(at - p)) != NULL;
+	return strchr(s, '=') != NULL || redact_uri_prefix(s, 0) > 0;
 }
 
-static int
-is_secret_key(const char *keyword)
-{
-	/* password, and sslpassword (the client key's passphrase). */
-	return strstr(keyword, "password") != NULL;
-}
-
+/* A value as conninfo writes it, quoted when it has to be, secrets hidden. */
 static void
-put_value(struct buf *b, const char *v)
+put_value(struct buf *b, const struct redact *secrets, const char *raw)
 {
 	const char *p;
+	char *v;
 
+	if ((v = redact_scrub(secrets, raw)) == NULL)
+		return;
 	if (*v != '\0' && strpbrk(v, " \t\n\r\f\v'\\") == NULL) {
 		buf_puts(b, v);
+		free(v);
 		return;
 	}
 	buf_puts(b, "'");
@@ -181,16 +165,20 @@ put_value(struct buf *b, const char *v)
 		buf_append(b, p, 1);
 	}
 	buf_puts(b, "'");
+	free(v);
 }
 
 /*
  * CONNINFO as it may be echoed: parsed by libpq (so URIs and keyword/value
  * strings are both understood) and written back as keyword=value pairs
- * without any password. What cannot be parsed is shown as given only when
- * it cannot hold one. *how gets CONNINFO_* flags.
+ * without any password, each value scrubbed of the secrets. What libpq
+ * cannot parse, or takes as a plain database name, is shown as given only
+ * when it cannot hold a secret, else as "conninfo #N". *how gets
+ * CONNINFO_* flags.
  */
 static char *
-redact(const struct pq_api *pq, const char *raw, size_t index, int *how)
+echo_conninfo(const struct pq_api *pq, const char *raw, size_t index,
+    const struct redact *secrets, int *how)
 {
 	static const char *const first[] = { "host", "hostaddr", "port", "dbname", "user" };
 	PQconninfoOption *opts, *opt;
@@ -201,19 +189,29 @@ redact(const struct pq_api *pq, const char *raw, size_t index, int *how)
 
 	*how = 0;
 	if (strchr(raw, '=') == NULL && !is_uri(raw)) {
-		/* libpq takes a string without '=' as a plain database name. */
+		/*
+		 * libpq takes a string without '=' as a plain database name,
+		 * POSTGRESQL://USER:PASSWORD@HOST too: it knows the scheme in
+		 * lower case only.
+		 */
 		*how = CONNINFO_PARSED;
+		if (redact_uri_prefix(raw, 0) > 0)
+			*how |= CONNINFO_SCHEME_CASE;
 		if (*raw == '\0')
 			return strdup("(libpq defaults)");
+		if (redact_may_hold_secret(raw))
+			return fmt("conninfo #%zu", index + 1);
 		buf_puts(&b, "dbname=");
-		put_value(&b, raw);
+		put_value(&b, secrets, raw);
 		return buf_detach(&b, NULL);
 	}
 	if (pq == NULL || (opts = pq->PQconninfoParse(raw, &msg)) == NULL) {
 		if (msg != NULL)
 			pq->PQfreemem(msg);
-		if (!may_hold_password(raw))
-			return strdup(raw);
+		if (redact_uri_prefix(raw, 0) > 0 && !is_uri(raw))
+			*how |= CONNINFO_SCHEME_CASE;
+		if (!redact_may_hold_secret(raw))
+			return redact_scrub(secrets, raw);
 		return fmt("conninfo #%zu", index + 1);
 	}
 	*how = CONNINFO_PARSED;
@@ -225,24 +223,24 @@ redact(const struct pq_api *pq, const char *raw, size_t index, int *how)
 				buf_puts(&b, " ");
 			buf_printf(&b, "%s=", opt->keyword);
 			/* A dbname that is itself a conninfo may hold a password. */
-			if (strcmp(opt->keyword, "dbname") == 0 &&
-			    (strchr(opt->val, '=') != NULL || is_uri(opt->val))) {
-				buf_puts(&b, "(hidden)");
+			if (strcmp(opt->keyword, "dbname") == 0 && looks_nested(opt->val)) {
+				buf_puts(&b, REDACT_HIDDEN);
 				*how |= CONNINFO_NESTED;
 			} else
-				put_value(&b, opt->val);
+				put_value(&b, secrets, opt->val);
 		}
 	for (opt = opts; opt->keyword != NULL; opt++) {
 		seen_first = 0;
 		for (i = 0; i < sizeof(first) / sizeof(first[0]); i++)
 			if (strcmp(opt->keyword, first[i]) == 0)
 				seen_first = 1;
-		if (seen_first || opt->val == NULL || is_secret_key(opt->keyword))
+		if (seen_first || opt->val == NULL ||
+		    redact_is_secret_keyword(opt->keyword, strlen(opt->keyword)))
 			continue;
 		if (b.len > 0)
 			buf_puts(&b, " ");
 		buf_printf(&b, "%s=", opt->keyword);
-		put_value(&b, opt->val);
+		put_value(&b, secrets, opt->val);
 	}
 	pq->PQconninfoFree(opts);
 	if (b.len == 0)
@@ -304,7 +302,7 @@ explain_connection(const struct pq_api *pq, PGconn *c, const char *raw, int how,
 		    "itself a connection string and may hold a password)");
 	}
 	if (!(how & CONNINFO_PARSED)) {
-		if (may_hold_password(raw))
+		if (redact_may_hold_secret(raw))
 			*reason = strdup("not a valid conninfo string or URI (libpq's "
 			    "complaint is not shown: it could quote the password)");
 		else
@@ -333,6 +331,12 @@ explain_connection(const struct pq_api *pq, PGconn *c, const char *raw, int how,
 		*fix = strdup("check host, port and sslmode, that the server is running, "
 		    "and that a firewall (on Aiven: the service's allowed IP addresses) "
 		    "lets this host reach it");
+	}
+	if (how & CONNINFO_SCHEME_CASE) {
+		free(*fix);
+		*fix = strdup("write the URI's scheme in lower case, postgresql:// or "
+		    "postgres://: libpq knows no other spelling and took the whole "
+		    "string as a database name");
 	}
 	free(line);
 }
@@ -603,9 +607,41 @@ take_target(const struct pq_api *pq, PGconn *c, char **host, char **port, char *
 	*port = xstrdup(pq->PQport(c));
 	db = pq->PQdb(c);
 	/* A dbname that is a conninfo (nested) may hold a password. */
-	*dbname = db != NULL && (strchr(db, '=') != NULL || is_uri(db)) ?
-	    strdup("(hidden)") : xstrdup(db);
+	*dbname = db != NULL && looks_nested(db) ? strdup(REDACT_HIDDEN) : xstrdup(db);
 	*user = xstrdup(pq->PQuser(c));
+}
+
+/*
+ * Hide the secrets of the database's CONNINFO in everything that came from
+ * it, libpq or the server, before it is printed. A field that cannot be
+ * scrubbed (out of memory) is dropped, never kept as it was.
+ */
+static void
+scrub_db(const struct redact *secrets, struct db_result *d)
+{
+	char **fields[] = { &d->conninfo, &d->host, &d->port, &d->dbname, &d->user,
+	    &d->server_version, &d->extension_version, &d->lookup_error, &d->reason,
+	    &d->fix, &d->note };
+	size_t i;
+	int j;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		redact_scrub_in_place(secrets, fields[i]);
+	for (j = 0; j < d->ncalls; j++) {
+		redact_scrub_in_place(secrets, &d->calls[j].value);
+		redact_scrub_in_place(secrets, &d->calls[j].error);
+	}
+}
+
+static void
+scrub_control(const struct redact *secrets, struct control_result *k)
+{
+	char **fields[] = { &k->conninfo, &k->host, &k->port, &k->dbname, &k->user,
+	    &k->error };
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		redact_scrub_in_place(secrets, fields[i]);
 }
 
 static void
@@ -616,21 +652,27 @@ check_one(const struct checkdb_options *o, const struct pq_api *pq, struct err *
 	const char *raw = o->conninfos[index];
 	PGconn *c = NULL;
 	PGresult *res;
+	struct redact secrets = REDACT_INIT;
 	char *qfunction = NULL, *signature = NULL, *error = NULL;
 	int how;
 
 	d->superuser = d->set_granted = UNKNOWN;
 	d->function_exists = d->function_executable = UNKNOWN;
-	d->conninfo = redact(pq, raw, index, &how);
+	if (redact_add_conninfo(&secrets, raw) == -1) {
+		d->conninfo = fmt("conninfo #%zu", index + 1);
+		d->reason = strdup("out of memory");
+		goto done;
+	}
+	d->conninfo = echo_conninfo(pq, raw, index, &secrets, &how);
 	if (pq == NULL) {
 		d->reason = strdup(load->msg);
 		d->fix = strdup("install libpq, then run check-db again");
-		return;
+		goto done;
 	}
 	c = connect_db(pq, raw, o->connect_timeout);
 	if (c == NULL) {
 		d->reason = strdup("cannot connect: out of memory");
-		return;
+		goto done;
 	}
 	pq->PQsetNoticeProcessor(c, quiet_notices, NULL);
 	if (how & CONNINFO_PARSED)
@@ -701,12 +743,15 @@ check_one(const struct checkdb_options *o, const struct pq_api *pq, struct err *
 	if (d->function_exists == 1)
 		try_calls(pq, c, qfunction, d);
 	verdict(pq, c, o->function, d);
-	warn_unneeded(r, o->function, d);
 done:
 	free(error);
 	free(signature);
 	free(qfunction);
-	pq->PQfinish(c);
+	if (c != NULL)
+		pq->PQfinish(c);
+	scrub_db(&secrets, d);
+	warn_unneeded(r, o->function, d);
+	redact_release(&secrets);
 }
 
 static char *
@@ -733,21 +778,27 @@ check_control(const struct checkdb_options *o, const struct pq_api *pq, struct e
     struct check_report *r)
 {
 	struct control_result *k = r->control;
-	PGconn *c;
+	struct redact secrets = REDACT_INIT;
+	PGconn *c = NULL;
 	PGresult *res;
 	char *error = NULL, *fix = NULL, *word;
 	char **syncs;
 	int how, i, n;
 
 	k->has_schema = UNKNOWN;
-	k->conninfo = redact(pq, o->bucardo_db, (size_t)o->nconninfos, &how);
+	if (redact_add_conninfo(&secrets, o->bucardo_db) == -1) {
+		k->conninfo = fmt("conninfo #%d", o->nconninfos + 1);
+		k->error = strdup("out of memory");
+		goto done;
+	}
+	k->conninfo = echo_conninfo(pq, o->bucardo_db, (size_t)o->nconninfos, &secrets, &how);
 	if (pq == NULL) {
 		k->error = strdup(load->msg);
-		return;
+		goto done;
 	}
 	if ((c = connect_db(pq, o->bucardo_db, o->connect_timeout)) == NULL) {
 		k->error = strdup("cannot connect: out of memory");
-		return;
+		goto done;
 	}
 	pq->PQsetNoticeProcessor(c, quiet_notices, NULL);
 	if (how & CONNINFO_PARSED)
@@ -789,7 +840,8 @@ check_control(const struct checkdb_options *o, const struct pq_api *pq, struct e
 	if (n > 0 && (syncs = calloc((size_t)n, sizeof(*syncs))) != NULL) {
 		k->syncs = syncs;
 		for (i = 0; i < n; i++) {
-			if ((k->syncs[i] = strdup(pq->PQgetvalue(res, i, 0))) == NULL)
+			if ((k->syncs[i] = redact_scrub(&secrets,
+			    pq->PQgetvalue(res, i, 0))) == NULL)
 				break;
 			k->nsyncs++;
 			word = shell_word(k->syncs[i]);
@@ -805,7 +857,10 @@ check_control(const struct checkdb_options *o, const struct pq_api *pq, struct e
 done:
 	free(error);
 	free(fix);
-	pq->PQfinish(c);
+	if (c != NULL)
+		pq->PQfinish(c);
+	scrub_control(&secrets, k);
+	redact_release(&secrets);
 }
 
 static const char *
@@ -819,11 +874,11 @@ print_target(const char *host, const char *port, const char *dbname, const char 
     const char *conninfo)
 {
 	if (host == NULL && dbname == NULL && user == NULL) {
-		printf("%s\n", conninfo);
+		esc_fprintf(stdout, "%s\n", conninfo ? conninfo : "?");
 		return;
 	}
-	printf("host=%s port=%s db=%s user=%s\n", host ? host : "?", port ? port : "?",
-	    dbname ? dbname : "?", user ? user : "?");
+	esc_fprintf(stdout, "host=%s port=%s db=%s user=%s\n", host ? host : "?",
+	    port ? port : "?", dbname ? dbname : "?", user ? user : "?");
 }
 
 static void
@@ -834,52 +889,55 @@ print_db_text(const struct checkdb_options *o, const struct db_result *d)
 
 	print_target(d->host, d->port, d->dbname, d->user, d->conninfo);
 	if (o->verbose)
-		printf("conninfo: %s\n", d->conninfo);
+		esc_fprintf(stdout, "conninfo: %s\n", d->conninfo ? d->conninfo : "?");
 	if (!d->connected) {
-		printf("verdict: NOT ready — %s; fix: %s\n", d->reason ? d->reason : "?",
-		    d->fix ? d->fix : "?");
+		esc_fprintf(stdout, "verdict: NOT ready — %s; fix: %s\n",
+		    d->reason ? d->reason : "?", d->fix ? d->fix : "?");
 		return;
 	}
 	/* "15.4 (Debian 15.4-1)": the number is what matters here. */
 	len = d->server_version != NULL ? strlen(d->server_version) : 0;
 	if (!o->verbose && d->server_version != NULL)
 		len = strcspn(d->server_version, " ");
-	printf("server: %.*s\n", (int)len, d->server_version ? d->server_version : "");
-	printf("superuser: %s\n", yes_no(d->superuser));
+	esc_fprintf(stdout, "server: %.*s\n", (int)len,
+	    d->server_version ? d->server_version : "");
+	esc_fprintf(stdout, "superuser: %s\n", yes_no(d->superuser));
 	if (d->version_num >= 150000)
-		printf("SET session_replication_role granted: %s\n", yes_no(d->set_granted));
+		esc_fprintf(stdout, "SET session_replication_role granted: %s\n",
+		    yes_no(d->set_granted));
 	else if (d->version_num > 0)
-		printf("SET session_replication_role granted: n/a (PostgreSQL %d cannot "
-		    "grant it)\n", d->version_num / 10000);
+		esc_fprintf(stdout, "SET session_replication_role granted: n/a (PostgreSQL "
+		    "%d cannot grant it)\n", d->version_num / 10000);
 	if (d->extension_checked) {
 		if (d->extension_version != NULL)
-			printf("extension aiven_extras: installed, version %s\n",
+			esc_fprintf(stdout, "extension aiven_extras: installed, version %s\n",
 			    d->extension_version);
 		else
-			printf("extension aiven_extras: not installed\n");
+			esc_fprintf(stdout, "extension aiven_extras: not installed\n");
 	}
 	if (d->function_exists == 1)
-		printf("%s(text): present, %s\n", o->function,
+		esc_fprintf(stdout, "%s(text): present, %s\n", o->function,
 		    d->function_executable == 1 ? "executable" :
 		    d->function_executable == 0 ? "not executable by this user" :
 		    "executable: unknown");
 	else if (d->function_exists == 0)
-		printf("%s(text): missing\n", o->function);
+		esc_fprintf(stdout, "%s(text): missing\n", o->function);
 	for (i = 0; i < d->ncalls; i++) {
 		if (d->calls[i].ok)
-			printf("call '%s': session_replication_role = %s\n", d->calls[i].arg,
-			    d->calls[i].value);
+			esc_fprintf(stdout, "call '%s': session_replication_role = %s\n",
+			    d->calls[i].arg, d->calls[i].value ? d->calls[i].value : "?");
 		else
-			printf("call '%s': failed: %s\n", d->calls[i].arg,
+			esc_fprintf(stdout, "call '%s': failed: %s\n", d->calls[i].arg,
 			    d->calls[i].error ? d->calls[i].error : "unknown error");
 	}
 	if (d->ready && d->note != NULL)
-		printf("verdict: ready — %s\n", d->note);
+		esc_fprintf(stdout, "verdict: ready — %s\n", d->note);
 	else if (d->ready)
-		printf("verdict: ready — Bucardo with the patched module will work\n");
+		esc_fprintf(stdout, "verdict: ready — Bucardo with the patched module "
+		    "will work\n");
 	else
-		printf("verdict: NOT ready — %s; fix: %s\n", d->reason ? d->reason : "?",
-		    d->fix ? d->fix : "?");
+		esc_fprintf(stdout, "verdict: NOT ready — %s; fix: %s\n",
+		    d->reason ? d->reason : "?", d->fix ? d->fix : "?");
 }
 
 static void
@@ -890,24 +948,26 @@ print_text(const struct checkdb_options *o, const struct check_report *r)
 
 	for (i = 0; i < r->ndbs; i++) {
 		if (i > 0)
-			putchar('\n');
+			esc_fprintf(stdout, "\n");
 		print_db_text(o, &r->dbs[i]);
 	}
 	if (k != NULL) {
-		printf("\nbucardo control database: ");
+		esc_fprintf(stdout, "\n");
+		esc_fprintf(stdout, "bucardo control database: ");
 		print_target(k->host, k->port, k->dbname, k->user, k->conninfo);
 		if (k->error != NULL)
-			printf("error: %s\n", k->error);
+			esc_fprintf(stdout, "error: %s\n", k->error);
 		else if (k->nsyncs == 0)
-			printf("syncs with rebuild_index set: none\n");
+			esc_fprintf(stdout, "syncs with rebuild_index set: none\n");
 		else
 			for (i = 0; i < k->nsyncs; i++)
-				printf("sync %s: rebuild_index set\n", k->syncs[i]);
+				esc_fprintf(stdout, "sync %s: rebuild_index set\n",
+				    k->syncs[i]);
 	}
 	if (r->nwarnings > 0)
-		putchar('\n');
+		esc_fprintf(stdout, "\n");
 	for (i = 0; i < r->nwarnings; i++)
-		printf("warning: %s\n", r->warnings[i]);
+		esc_fprintf(stdout, "warning: %s\n", r->warnings[i]);
 	fflush(stdout);
 }
 
@@ -1000,11 +1060,8 @@ print_json(const struct checkdb_options *o, const struct check_report *r)
 	for (i = 0; i < r->nwarnings; i++)
 		json_object_array_add(warnings, jstr(r->warnings[i]));
 	json_object_object_add(doc, "warnings", warnings);
-	rc = puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-	    JSON_C_TO_STRING_NOSLASHESCAPE)) == EOF ? -1 : 0;
+	rc = report_emit_json(doc);
 	json_object_put(doc);
-	if (fflush(stdout) != 0)
-		rc = -1;
 	return rc;
 }
 
@@ -1077,7 +1134,7 @@ checkdb_run(const struct checkdb_options *o)
 	if (o->nconninfos <= 0)
 		return 1;
 	if ((r.dbs = calloc((size_t)o->nconninfos, sizeof(*r.dbs))) == NULL) {
-		fprintf(stderr, "%s: out of memory\n", PROGNAME);
+		esc_fprintf(stderr, "%s: out of memory\n", PROGNAME);
 		return 1;
 	}
 	r.ndbs = (size_t)o->nconninfos;
@@ -1087,7 +1144,7 @@ checkdb_run(const struct checkdb_options *o)
 		check_one(o, pq, &load, i, &r);
 	if (o->bucardo_db != NULL) {
 		if ((r.control = calloc(1, sizeof(*r.control))) == NULL) {
-			fprintf(stderr, "%s: out of memory\n", PROGNAME);
+			esc_fprintf(stderr, "%s: out of memory\n", PROGNAME);
 			goto cleanup;
 		}
 		check_control(o, pq, &load, &r);
@@ -1099,19 +1156,19 @@ checkdb_run(const struct checkdb_options *o)
 		if (d->ready)
 			continue;
 		r.ready = 0;
-		fprintf(stderr, "%s: %s: %s; %s\n", PROGNAME, d->conninfo ? d->conninfo : "?",
-		    d->reason ? d->reason : "not ready",
+		esc_fprintf(stderr, "%s: %s: %s; %s\n", PROGNAME,
+		    d->conninfo ? d->conninfo : "?", d->reason ? d->reason : "not ready",
 		    d->fix ? d->fix : "see the report above");
 	}
 	if (r.control != NULL && r.control->error != NULL) {
 		r.ready = 0;
-		fprintf(stderr, "%s: %s: %s\n", PROGNAME,
+		esc_fprintf(stderr, "%s: %s: %s\n", PROGNAME,
 		    r.control->conninfo ? r.control->conninfo : "?", r.control->error);
 	}
 	status = r.ready ? 0 : 1;
 	if (o->json) {
 		if (print_json(o, &r) == -1) {
-			fprintf(stderr, "%s: cannot write the JSON report\n", PROGNAME);
+			esc_fprintf(stderr, "%s: cannot write the JSON report\n", PROGNAME);
 			status = 1;
 		}
 	} else if (!o->quiet)

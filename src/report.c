@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "esc.h"
 #include "report.h"
 
 struct file_report *
@@ -58,7 +59,7 @@ print_lines(const char *sub, const struct file_report *f)
 	size_t i;
 
 	for (i = 0; i < f->nstatements; i++)
-		printf("%s sub %s, line %u: %s%s%s\n", sub, f->statements[i].sub,
+		esc_fprintf(stdout, "%s sub %s, line %u: %s%s%s\n", sub, f->statements[i].sub,
 		    f->statements[i].line, f->statements[i].before,
 		    f->statements[i].after ? "  ->  " : "",
 		    f->statements[i].after ? f->statements[i].after : "");
@@ -74,10 +75,10 @@ print_status(const struct report *r, int verbose)
 
 		if (f->state == NULL)
 			continue;	/* unreadable: the error is on stderr */
-		printf("%-11s %-8s %-7s %s\n", f->state, f->version ? f->version : "?",
-		    f->active ? "active" : "-", f->path);
+		esc_fprintf(stdout, "%-11s %-8s %-7s %s\n", f->state,
+		    f->version ? f->version : "?", f->active ? "active" : "-", f->path);
 		if (f->message != NULL)
-			printf("            %s\n", f->message);
+			esc_fprintf(stdout, "            %s\n", f->message);
 		if (verbose)
 			print_lines("           ", f);
 	}
@@ -92,18 +93,18 @@ print_actions(const struct report *r, int verbose)
 		const struct file_report *f = &r->files[i];
 
 		if (f->diff != NULL)
-			fputs(f->diff, stdout);
+			esc_fputs_multiline(stdout, f->diff);
 		if (f->failed || f->action == NULL)
 			continue;
-		printf("%s: %s", f->path, f->action);
+		esc_fprintf(stdout, "%s: %s", f->path, f->action);
 		if (f->version != NULL)
-			printf(" (Bucardo %s", f->version);
+			esc_fprintf(stdout, " (Bucardo %s", f->version);
 		for (j = 0; f->changed && j < f->nstatements; j++)
-			printf("%s sub %s line %u", j == 0 ? ";" : ",", f->statements[j].sub,
-			    f->statements[j].line);
-		printf("%s\n", f->version != NULL ? ")" : "");
+			esc_fprintf(stdout, "%s sub %s line %u", j == 0 ? ";" : ",",
+			    f->statements[j].sub, f->statements[j].line);
+		esc_fprintf(stdout, "%s\n", f->version != NULL ? ")" : "");
 		if (f->message != NULL)
-			printf("  %s\n", f->message);
+			esc_fprintf(stdout, "  %s\n", f->message);
 		if (verbose)
 			print_lines("  ", f);
 	}
@@ -115,7 +116,7 @@ print_history(const struct report *r)
 	size_t i;
 
 	if (r->nevents == 0) {
-		printf("no recorded changes in %s\n", r->state_dir);
+		esc_fprintf(stdout, "no recorded changes in %s\n", r->state_dir);
 		return;
 	}
 	for (i = 0; i < r->nevents; i++) {
@@ -125,9 +126,9 @@ print_history(const struct report *r)
 
 		localtime_r(&ev->when, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		printf("%s  %-6s  %s  Bucardo %s  %.12s..%.12s  %s\n", when, ev->action, ev->path,
-		    ev->bucardo_version ? ev->bucardo_version : "?", ev->before, ev->after,
-		    ev->tool_version ? ev->tool_version : "");
+		esc_fprintf(stdout, "%s  %-6s  %s  Bucardo %s  %.12s..%.12s  %s\n", when,
+		    ev->action, ev->path, ev->bucardo_version ? ev->bucardo_version : "?",
+		    ev->before, ev->after, ev->tool_version ? ev->tool_version : "");
 	}
 }
 
@@ -143,14 +144,14 @@ report_print_text(const struct report *r, int verbose)
 	else
 		print_actions(r, verbose);
 	if (r->nfiles == 0 && r->discovered && r->nsearched > 0) {
-		printf("no Bucardo.pm found; looked in:\n");
+		esc_fprintf(stdout, "no Bucardo.pm found; looked in:\n");
 		for (i = 0; i < r->nsearched; i++)
-			printf("  %s\n", r->searched[i]);
+			esc_fprintf(stdout, "  %s\n", r->searched[i]);
 	}
 	if (r->warning != NULL)
-		printf("%s\n", r->warning);
+		esc_fprintf(stdout, "%s\n", r->warning);
 	if (r->restart != NULL)
-		printf("%s\n", r->restart);
+		esc_fprintf(stdout, "%s\n", r->restart);
 }
 
 static json_object *
@@ -222,7 +223,7 @@ report_print_json(const struct report *r)
 	json_object *doc = json_object_new_object(), *files = json_object_new_array();
 	json_object *searched = json_object_new_array(), *events;
 	size_t i;
-	int failed = 0;
+	int failed = 0, rc;
 
 	if (doc == NULL || files == NULL || searched == NULL)
 		return -1;
@@ -250,10 +251,29 @@ report_print_json(const struct report *r)
 			json_object_array_add(events, json_event(&r->events[i]));
 		json_object_object_add(doc, "events", events);
 	}
-	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	rc = report_emit_json(doc);
 	json_object_put(doc);
-	return fflush(stdout) == 0 ? 0 : -1;
+	return rc;
+}
+
+int
+report_emit_json(json_object *doc)
+{
+	struct buf out = BUF_INIT;
+	const char *text;
+	int rc = -1;
+
+	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text == NULL || esc_json(&out, text) == -1 || buf_append(&out, "\n", 1) == -1)
+		goto cleanup;
+	if (fwrite(out.data, 1, out.len, stdout) == out.len)
+		rc = 0;
+cleanup:
+	buf_release(&out);
+	if (fflush(stdout) != 0)
+		rc = -1;
+	return rc;
 }
 
 void

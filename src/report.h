@@ -57,10 +57,24 @@ int	report_statement(struct file_report *f, const char *sub, unsigned line,
 	    const char *before, const char *after);
 int	report_changed(const struct report *r);
 
-/* Human-readable lines on stdout (errors go to stderr in cli.c). */
+/*
+ * Human-readable lines on stdout (per-file errors go to stderr in run.c),
+ * control characters in them escaped (esc.h); diffs keep their newlines
+ * and tabs.
+ */
 void	report_print_text(const struct report *r, int verbose);
-/* One JSON document on stdout. Returns -1 when it cannot be built. */
+/* One JSON document on stdout, through report_emit_json. -1 when it cannot be built. */
 int	report_print_json(const struct report *r);
+
+struct json_object;
+/*
+ * Write doc on stdout as pretty-printed JSON (slashes not escaped) with DEL,
+ * C1 controls and invalid UTF-8 in its strings escaped (esc_json), then a
+ * newline, and flush. doc stays the caller's. Returns 0, or -1 when it
+ * cannot be serialized or written. Every JSON document the tool prints goes
+ * through here.
+ */
+int	report_emit_json(struct json_object *doc);
 
 void	report_release(struct report *r);
 

@@ -213,6 +213,68 @@ run_ba check-db "postgres://migrator@127.0.0.1:$PGPORT/target?password=$PW" \
 expect_rc 1 "odd places for a password: exit 1"
 no_password "odd places for a password: none printed"
 
+# The scheme in capitals: libpq takes the whole URI as a database name and
+# the server quotes it back ("database ... does not exist").
+run_ba check-db "POSTGRESQL://migrator:$PW@127.0.0.1:$PGPORT/target"
+expect_rc 1 "capitals URI: exit 1"
+contains "$out$errout" "does not exist" "capitals URI: the server's answer is shown"
+contains "$out$errout" "scheme in lower case" "capitals URI: the fix says why"
+no_password "capitals URI: no password printed"
+run_ba --json check-db "POSTGRESQL://migrator:$PW@127.0.0.1:$PGPORT/target"
+no_password "capitals URI, json: no password printed"
+# Long enough for the server to cut the name it quotes inside the password.
+long_user=$(printf 'u%.0s' $(seq 1 41))
+run_ba check-db "POSTGRESQL://$long_user:$PW@127.0.0.1:$PGPORT/target"
+case "$out$errout" in
+*"${PW:0:6}"*) fail "capitals URI cut at 63 bytes: no part of the password printed" "$out" "$errout" ;;
+*) pass "capitals URI cut at 63 bytes: no part of the password printed" ;;
+esac
+
+# 9. A hostile server: error texts with terminal escapes (ESC, CSI as a C1
+# control, DEL) are printed escaped, in text and JSON.
+psql -qX -v ON_ERROR_STOP=1 >"$T/evil.log" 2>&1 <<SQL || fail "set up the hostile database" "$(cat "$T/evil.log")"
+create database evil;
+\c evil
+create schema aiven_extras;
+grant usage on schema aiven_extras to public;
+create function aiven_extras.session_replication_role(arg_parameter text)
+	returns text language plpgsql security definer
+	as \$\$ begin
+		raise notice E'\\033[2J\\033[Hnotice';
+		raise exception '%', E'\\033[2J\\033[Hready\\u009b31m\\x7f';
+	end \$\$;
+grant execute on function aiven_extras.session_replication_role(text) to migrator;
+SQL
+# raw_controls: how many raw ESC, DEL or C1 bytes stdout and stderr hold.
+raw_controls() {
+	LC_ALL=C grep -c -e $'\x1b' -e $'\x7f' -e $'\xc2[\x80-\x9f]' "$T/.out" "$T/.err" |
+		awk -F: '{ n += $2 } END { print n + 0 }'
+}
+run_ba check-db "$TCP dbname=evil user=migrator password=$PW"
+expect_rc 1 "hostile server: exit 1"
+contains "$out" 'failed: \x1b[2J\x1b[Hready\xc2\x9b31m\x7f' "hostile server: its error is shown escaped"
+check "hostile server: no raw ESC, DEL or C1 in the text report" test "$(raw_controls)" = 0
+check "hostile server: no raw ESC on stdout (grep -c)" test "$(grep -c $'\x1b' "$T/.out")" = 0
+check "hostile server: no raw ESC on stderr (grep -c)" test "$(grep -c $'\x1b' "$T/.err")" = 0
+run_ba --json check-db "$TCP dbname=evil user=migrator password=$PW"
+check "hostile server json: no raw ESC, DEL or C1" test "$(raw_controls)" = 0
+printf '%s' "$out" >"$T/evil.json"
+check "hostile server json: parses, and the error decodes to the server's text" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+calls = d["databases"][0]["calls"]
+assert calls and calls[0]["error"] == "\x1b[2J\x1b[Hready\x9b31m\x7f", calls
+' "$T/evil.json"
+
+# A database name with control characters, quoted back by the server.
+run_ba check-db "$TCP dbname='no"$'\e[2J\e[H'"db' user=migrator password=$PW"
+expect_rc 1 "control characters in dbname: exit 1"
+contains "$out" 'no\x1b[2J\x1b[Hdb' "control characters in dbname: shown escaped"
+check "control characters in dbname: no raw ESC, DEL or C1" test "$(raw_controls)" = 0
+run_ba --json check-db "$TCP dbname='no"$'\e[2J\e[H'"db' user=migrator password=$PW"
+check "control characters in dbname, json: no raw ESC, DEL or C1" test "$(raw_controls)" = 0
+check "control characters in dbname, json: parses" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/.out"
+
 # 8. Bucardo's control database: syncs with rebuild_index set are named.
 run_ba check-db --bucardo-db "$SOCK dbname=control user=postgres" \
 	"$TCP dbname=target user=migrator password=$PW"
