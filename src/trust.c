@@ -1,0 +1,50 @@
+/* trust.c: the trust rule applied to one file or directory as opened. */
+#include <sys/stat.h>
+
+#include "trust.h"
+
+static int
+trust_owner_ok(const struct trust_rule *rule, uid_t uid)
+{
+	return uid == 0 || uid == rule->self;
+}
+
+static int
+trust_group_ok(const struct trust_rule *rule, gid_t gid, int below_usr_local)
+{
+	return gid == 0 || (below_usr_local && rule->has_staff && gid == rule->staff);
+}
+
+enum trust_fault
+trust_judge(const struct trust_rule *rule, const struct stat *st, int below_usr_local)
+{
+	int sticky_dir = S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX);
+
+	if (!trust_owner_ok(rule, st->st_uid))
+		return TRUST_OWNER;
+	if (S_ISLNK(st->st_mode))
+		return TRUST_OK;
+	if (sticky_dir)
+		return TRUST_OK;
+	if (st->st_mode & S_IWOTH)
+		return TRUST_OTHER_WRITABLE;
+	if ((st->st_mode & S_IWGRP) && !trust_group_ok(rule, st->st_gid, below_usr_local))
+		return TRUST_GROUP_WRITABLE;
+	return TRUST_OK;
+}
+
+const char *
+trust_fault_words(enum trust_fault fault)
+{
+	switch (fault) {
+	case TRUST_OK:
+		return "trusted";
+	case TRUST_OWNER:
+		return "owned by another user";
+	case TRUST_GROUP_WRITABLE:
+		return "writable by its group";
+	case TRUST_OTHER_WRITABLE:
+		return "writable by everybody";
+	}
+	return "not trusted";
+}
