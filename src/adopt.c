@@ -11,6 +11,7 @@
 
 #include "rewrite.h"
 #include "run.h"
+#include "statedir.h"
 #include "watchlist.h"
 #include "adopt.h"
 
@@ -99,12 +100,12 @@ adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct store
 
 	if (known)
 		found = made_from(o, rs, original, &t->content, &function, &version);
-	if (!found && store_kept_originals(o->state_dir, run_store_name(o, t->real), &kept, &n, e) == -1)
+	if (!found && store_kept_originals(store_statedir(store), t->inner, &kept, &n, e) == -1)
 		goto cleanup;
 	for (i = 0; i < n && !found; i++) {
 		buf_reset(&copy);
 		/* A damaged copy is no proof; the next one may be. */
-		if (store_read_kept(store, run_store_name(o, t->real), kept[i].id, &copy, &skip) == 0 &&
+		if (store_read_kept(store, t->inner, kept[i].id, &copy, &skip) == 0 &&
 		    made_from(o, rs, &copy, &t->content, &function, &version)) {
 			found = 1;
 			buf_reset(original);
@@ -115,7 +116,7 @@ adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct store
 		}
 	}
 	if (found && !o->check) {
-		rec = (struct store_record){ "apply", run_store_name(o, t->real), version, function,
+		rec = (struct store_record){ "apply", t->inner, version, function,
 		    original->data, original->len, t->content.data, t->content.len, 0 };
 		if (store_commit(store, &rec, e) == -1)
 			goto cleanup;
@@ -135,22 +136,25 @@ cleanup:
  * lock for it. Cheap: the watchlist and one directory, no libgit2.
  */
 int
-adopt_maybe_unrecorded(const struct options *o, const char *real)
+adopt_maybe_unrecorded(const struct options *o, const char *inner)
 {
+	struct statedir sd = STATEDIR_INIT;
 	struct store_kept *kept = NULL;
 	struct err e = ERR_INIT;
-	char **paths;
-	size_t n, nkept = 0;
-	int listed;
+	char **paths = NULL;
+	size_t n = 0, nkept = 0;
+	int listed, maybe = 0;
 
-	if (o->check || o->reapply || real == NULL ||
-	    watchlist_read(&paths, &n, o->state_dir, &e) == -1)
-		return 0;
-	real = run_store_name(o, real);
-	listed = watchlist_has(paths, n, real);
-	watchlist_free(paths, n);
-	if (listed || store_kept_originals(o->state_dir, real, &kept, &nkept, &e) == -1)
-		return 0;
+	if (o->check || o->reapply || inner == NULL ||
+	    statedir_open(&sd, o->state_fs, o->state_inner, STATEDIR_READ, &e) == -1 ||
+	    sd.fd == -1 || watchlist_read(&paths, &n, &sd, &e) == -1)
+		goto cleanup;
+	listed = watchlist_has(paths, n, inner);
+	if (!listed && store_kept_originals(&sd, inner, &kept, &nkept, &e) == 0)
+		maybe = nkept > 0;
+cleanup:
 	free(kept);
-	return nkept > 0;
+	watchlist_free(paths, n);
+	statedir_close(&sd);
+	return maybe;
 }

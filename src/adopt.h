@@ -24,8 +24,9 @@ int	adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct s
 /*
  * Could a patched file be the work of a run stopped before it recorded the
  * change or listed the file as kept patched? Only then does apply take the
- * lock for it. Cheap: the watchlist and one directory, no libgit2.
+ * lock for it. Cheap: the watchlist and one directory, no libgit2. inner
+ * is the file's path inside the root, links resolved.
  */
-int	adopt_maybe_unrecorded(const struct options *o, const char *real);
+int	adopt_maybe_unrecorded(const struct options *o, const char *inner);
 
 #endif

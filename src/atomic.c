@@ -1,4 +1,4 @@
-/* atomic.c: reading a module safely and replacing it whole, never torn. */
+/* atomic.c: reading a file safely and replacing it whole, through its directory descriptor. */
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,25 +20,6 @@
 #include "crash.h"
 
 #define ATOMIC_TMP_TAG		".bucardo-aiven."
-#define ATOMIC_TMP_SUFFIX	ATOMIC_TMP_TAG "XXXXXX"
-
-static const char *
-atomic_kind(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a named pipe";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISLNK(mode))
-		return "a symbolic link";
-	return "not a regular file";
-}
 
 /*
  * The inode flags (chattr) explain EPERM better than strerror does.
@@ -55,24 +35,12 @@ atomic_fsflags(int fd)
 	return flags;
 }
 
-static int
-atomic_dir_fsflags(const char *dir)
-{
-	int fd, flags;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return 0;
-	flags = atomic_fsflags(fd);
-	close(fd);
-	return flags;
-}
-
 /*
  * Explain why a file could not be created or renamed in dir: the reasons an
  * administrator can act on get their remedy, anything else just strerror.
  */
 static int
-atomic_dir_error(struct err *e, const char *path, const char *dir, const char *what)
+atomic_dir_error(struct err *e, const char *path, int dirfd, const char *dir, const char *what)
 {
 	int saved = errno;
 
@@ -92,7 +60,7 @@ atomic_dir_error(struct err *e, const char *path, const char *dir, const char *w
 		err_hint(e, "free some space and run again");
 		break;
 	case EPERM:
-		if (atomic_dir_fsflags(dir) & FS_IMMUTABLE_FL) {
+		if (atomic_fsflags(dirfd) & FS_IMMUTABLE_FL) {
 			err_set(e, path, "%s: directory %s is immutable "
 			    "(chattr +i); run chattr -i %s first, or leave it",
 			    what, dir, dir);
@@ -117,83 +85,63 @@ atomic_reset(struct target *t)
 	*t = init;
 }
 
-int
-atomic_open(struct target *t, const char *path, struct err *e)
+/* The words for what fsroot_locate could not do, with the remedy an administrator can act on. */
+static void
+atomic_open_error(struct err *e, const char *path, int saved)
 {
-	struct stat pre;
-	int flags;
+	switch (saved) {
+	case ENOENT:
+		err_set(e, path, "no such file; give the path of an installed Bucardo.pm");
+		break;
+	case EACCES:
+		err_set(e, path, "permission denied; run as root");
+		break;
+	case ENOTDIR:
+		err_set(e, path, "a component of the path is not a directory; give the path of "
+		    "an installed Bucardo.pm");
+		break;
+	case ELOOP:
+		err_set(e, path, "too many symbolic links (a loop?); give the path of the file "
+		    "itself");
+		break;
+	case EINVAL:
+	case EISDIR:
+		/* fsroot's message says what the file is instead. */
+		err_hint(e, "give the path of Bucardo.pm itself");
+		break;
+	default:
+		break;
+	}
+}
+
+int
+atomic_open(struct target *t, struct fsroot *root, const char *path, const char *asked,
+    struct trust_report *tr, struct err *e)
+{
+	struct fsloc loc;
+	int rc;
 
 	atomic_reset(t);
-	if ((t->path = strdup(path)) == NULL) {
+	t->root = root;
+	if ((t->path = strdup(path)) == NULL || (t->asked = strdup(asked)) == NULL) {
 		err_sys(e, path, "cannot remember the path");
 		goto fail;
 	}
-	if ((t->real = realpath(path, NULL)) == NULL) {
-		switch (errno) {
-		case ENOENT:
-			err_set(e, path, "no such file; "
-			    "give the path of an installed Bucardo.pm");
-			break;
-		case EACCES:
-			err_set(e, path, "permission denied; run as root");
-			break;
-		case ENOTDIR:
-			err_set(e, path, "a component of the path is not a "
-			    "directory; give the path of an installed "
-			    "Bucardo.pm");
-			break;
-		case ELOOP:
-			err_set(e, path, "too many symbolic links "
-			    "(a loop?); give the path of the file itself");
-			break;
-		default:
-			err_sys(e, path, "cannot resolve the path");
-			break;
-		}
-		goto fail;
+	rc = fsroot_locate(root, asked, FS_FOLLOW | FS_OPEN_FILE, &loc, tr, e);
+	if (rc != 0) {
+		fsloc_release(&loc);
+		if (rc == -1)
+			atomic_open_error(e, path, errno);
+		atomic_release(t);
+		return rc;
 	}
-
-	/*
-	 * Refuse devices and fifos before opening them: opening one can
-	 * block, rewind a tape or acquire a controlling terminal.
-	 */
-	if (stat(t->real, &pre) == -1) {
-		err_sys(e, path, "cannot stat");
-		goto fail;
-	}
-	if (!S_ISREG(pre.st_mode)) {
-		err_set(e, path, "%s, not a regular file; "
-		    "give the path of Bucardo.pm itself", atomic_kind(pre.st_mode));
-		goto fail;
-	}
-
-	t->fd = open(t->real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
-	if (t->fd == -1) {
-		if (errno == ELOOP)
-			err_set(e, path, "%s became a symbolic link while "
-			    "being opened; nothing written; run again", t->real);
-		else if (errno == EACCES)
-			err_set(e, path, "permission denied; run as root");
-		else
-			err_sys(e, path, "cannot open");
-		goto fail;
-	}
-	if (fstat(t->fd, &t->st) == -1) {
-		err_sys(e, path, "cannot stat");
-		goto fail;
-	}
-	if (!S_ISREG(t->st.st_mode)) {
-		err_set(e, path, "%s, not a regular file; "
-		    "give the path of Bucardo.pm itself",
-		    atomic_kind(t->st.st_mode));
-		goto fail;
-	}
-	if ((flags = fcntl(t->fd, F_GETFL)) == -1 ||
-	    fcntl(t->fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
-		err_sys(e, path, "cannot set up the file descriptor");
-		goto fail;
-	}
+	t->dirfd = loc.dirfd;
+	t->fd = loc.fd;
+	t->st = loc.st;
+	t->name = loc.name;
+	t->inner = loc.inner;
+	t->real = loc.host;
+	loc = (struct fsloc)FSLOC_INIT;
 	if (t->st.st_size > (off_t)ATOMIC_SIZE_LIMIT)
 		goto toolarge;
 	if (buf_read_fd(&t->content, t->fd, ATOMIC_SIZE_LIMIT) == -1) {
@@ -217,8 +165,13 @@ atomic_release(struct target *t)
 {
 	if (t->fd != -1)
 		close(t->fd);
+	if (t->dirfd != -1)
+		close(t->dirfd);
 	buf_release(&t->content);
 	free(t->real);
+	free(t->inner);
+	free(t->asked);
+	free(t->name);
 	free(t->path);
 	atomic_reset(t);
 }
@@ -383,44 +336,55 @@ atomic_copy_owner(int fd, const struct target *t, const char *real,
 	return 0;
 }
 
-/* Is name one of our temporary files for base: .BASE.bucardo-aiven.XXXXXX? */
+/*
+ * Is entry one of our temporary files for name: ".NAME.bucardo-aiven.XXXXXX",
+ * or with prefix, ".NAME<anything>.bucardo-aiven.XXXXXX"?
+ */
 static int
-atomic_is_tmp(const char *name, const char *base)
+atomic_is_tmp(const char *entry, const char *name, int prefix)
 {
-	size_t blen = strlen(base), tlen = strlen(ATOMIC_TMP_TAG), i;
+	size_t nlen = strlen(name), tlen = strlen(ATOMIC_TMP_TAG), elen = strlen(entry), i;
+	const char *tail;
 
-	if (name[0] != '.' || strncmp(name + 1, base, blen) != 0 ||
-	    strncmp(name + 1 + blen, ATOMIC_TMP_TAG, tlen) != 0)
+	if (entry[0] != '.' || strncmp(entry + 1, name, nlen) != 0 || elen < 1 + nlen + tlen + 6)
 		return 0;
-	name += 1 + blen + tlen;
-	for (i = 0; name[i] != '\0'; i++)
-		if (!isalnum((unsigned char)name[i]))
+	tail = entry + elen - 6 - tlen;
+	if (strncmp(tail, ATOMIC_TMP_TAG, tlen) != 0 || (!prefix && tail != entry + 1 + nlen))
+		return 0;
+	for (i = 0; i < 6; i++)
+		if (!isalnum((unsigned char)tail[tlen + i]))
 			return 0;
-	return i == 6;
+	return 1;
 }
 
 /*
- * Remove the temporary files a killed run left beside the original. A live
- * run holds an flock(2) on its own from its creation until just before the
- * rename, and runs under the store's lock besides, so a file that can be
- * locked is stale. Best effort: what cannot be removed stays, harmless.
+ * A live run holds an flock(2) on its temporary file from its creation until
+ * just before the rename, and runs under the store's lock besides, so a file
+ * that can be locked is stale. Only a regular file is ever opened (its type
+ * read first, without following links, and checked again once open, with
+ * O_NONBLOCK): a fifo or a device planted under our name is left alone.
+ * Best effort: what cannot be removed stays, harmless.
  */
-static void
-atomic_sweep(const char *dir, const char *base)
+void
+atomic_sweep(int dirfd, const char *name, int prefix)
 {
 	struct stat st, again;
 	struct dirent *de;
 	DIR *d;
 	int dfd, fd;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;
-	dfd = dirfd(d);
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
 	while ((de = readdir(d)) != NULL) {
-		if (!atomic_is_tmp(de->d_name, base))
+		if (!atomic_is_tmp(de->d_name, name, prefix) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
 			continue;
-		fd = openat(dfd, de->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
-		    O_NOCTTY | O_CLOEXEC);
+		fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		    O_CLOEXEC);
 		if (fd == -1)
 			continue;
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -433,52 +397,82 @@ atomic_sweep(const char *dir, const char *base)
 	closedir(d);
 }
 
-int
-atomic_stage(struct staged *s, const struct target *t,
-    const void *data, size_t len, struct err *e)
+/*
+ * Create a new temporary file for name in dirfd: O_EXCL|O_NOFOLLOW, mode
+ * 0600, flock'd (which marks it live for atomic_sweep). *tmp gets its name.
+ */
+static int
+atomic_create_tmp(int dirfd, const char *name, char **tmp)
 {
-	char *dcopy = NULL, *bcopy = NULL, *dir, *base;
-	mode_t omask;
-	int n;
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	char suffix[7];
+	int fd, tries, i;
 
-	if (t->fd == -1 || t->real == NULL)
+	*tmp = NULL;
+	for (tries = 0; tries < 100; tries++) {
+		for (i = 0; i < 6; i++)
+			suffix[i] = chars[arc4random_uniform(sizeof(chars) - 1)];
+		suffix[6] = '\0';
+		if (asprintf(tmp, ".%s%s%s", name, ATOMIC_TMP_TAG, suffix) == -1) {
+			*tmp = NULL;
+			return -1;
+		}
+		fd = openat(dirfd, *tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd != -1) {
+			(void)flock(fd, LOCK_EX | LOCK_NB);
+			return fd;
+		}
+		free(*tmp);
+		*tmp = NULL;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* The host path of the new file: the target's directory and tmp. */
+static char *
+atomic_tmp_host(const struct target *t, const char *tmp)
+{
+	const char *slash = strrchr(t->real, '/');
+	char *p;
+
+	if (asprintf(&p, "%.*s/%s", slash != NULL ? (int)(slash - t->real) : 0, t->real, tmp) == -1)
+		return NULL;
+	return p;
+}
+
+int
+atomic_stage(struct staged *s, const struct target *t, const void *data, size_t len,
+    struct err *e)
+{
+	if (t->fd == -1 || t->dirfd == -1 || t->real == NULL)
 		return err_set(e, NULL, "atomic_stage: target not open");
 	if (s->tmp != NULL)
 		return err_set(e, t->real, "atomic_stage: already staged");
+	if (t->st.st_nlink > 1)
+		return err_set(e, t->path, "has %lu hard links; replacing it would leave the other "
+		    "names with the old content; find them with: find / -xdev -samefile %s",
+		    (unsigned long)t->st.st_nlink, t->real);
 
-	if ((dcopy = strdup(t->real)) == NULL ||
-	    (bcopy = strdup(t->real)) == NULL) {
-		err_sys(e, t->real, "cannot name a temporary file");
+	atomic_sweep(t->dirfd, t->name, 0);
+	if ((s->fd = atomic_create_tmp(t->dirfd, t->name, &s->tmp)) == -1) {
+		atomic_dir_error(e, t->path, t->dirfd, t->real, "cannot create a temporary file "
+		    "beside it");
 		goto fail;
 	}
-	dir = dirname(dcopy);
-	base = basename(bcopy);
-	n = snprintf(NULL, 0, "%s/.%s" ATOMIC_TMP_SUFFIX, dir, base);
-	if (n < 0 || (s->tmp = malloc((size_t)n + 1)) == NULL) {
-		err_sys(e, t->real, "cannot name a temporary file");
+	s->dirfd = t->dirfd;
+	if ((s->tmp_host = atomic_tmp_host(t, s->tmp)) == NULL) {
+		err_sys(e, t->path, "cannot name the temporary file");
 		goto fail;
 	}
-	snprintf(s->tmp, (size_t)n + 1, "%s/.%s" ATOMIC_TMP_SUFFIX, dir, base);
-
-	atomic_sweep(dir, base);
-	omask = umask(077);
-	s->fd = mkostemp(s->tmp, O_CLOEXEC);
-	umask(omask);
-	if (s->fd == -1) {
-		atomic_dir_error(e, t->path, dir, "cannot create a temporary file");
-		free(s->tmp);
-		s->tmp = NULL;
-		goto fail;
-	}
-	/* Marks it live for atomic_sweep; without flock, the store's lock still does. */
-	(void)flock(s->fd, LOCK_EX | LOCK_NB);
-
 	/*
 	 * Content first, metadata after: writing strips set-id bits and
 	 * security.capability, which must therefore be restored last.
 	 */
 	if (atomic_write_all(s->fd, data, len) == -1) {
-		atomic_dir_error(e, t->path, dir, "cannot write the new file");
+		atomic_dir_error(e, t->path, t->dirfd, t->real, "cannot write the new file");
 		goto fail;
 	}
 	if (atomic_copy_owner(s->fd, t, t->real, e) == -1)
@@ -486,18 +480,14 @@ atomic_stage(struct staged *s, const struct target *t,
 	if (atomic_copy_xattrs(t->fd, s->fd, t->real, e) == -1)
 		goto fail;
 	if (fsync(s->fd) == -1) {
-		atomic_dir_error(e, t->path, dir, "cannot flush the new file to disk");
+		atomic_dir_error(e, t->path, t->dirfd, t->real, "cannot flush the new file to disk");
 		goto fail;
 	}
-	free(bcopy);
-	free(dcopy);
 	crash_point("after-stage");
 	return 0;
 
 fail:
 	atomic_abort(s);
-	free(bcopy);
-	free(dcopy);
 	return -1;
 }
 
@@ -509,10 +499,12 @@ fail:
 static int
 atomic_unchanged(const struct target *t, struct err *e)
 {
-	struct stat now;
-	char *real;
+	struct trust_report tr = TRUST_REPORT_INIT;
+	struct fsloc loc;
+	struct stat now, dir, here;
+	int rc;
 
-	if (lstat(t->real, &now) == -1) {
+	if (fstatat(t->dirfd, t->name, &now, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return err_set(e, t->real, "disappeared while being "
 			    "patched; nothing written; run again");
@@ -530,24 +522,26 @@ atomic_unchanged(const struct target *t, struct err *e)
 		return err_set(e, t->real, "changed while being patched "
 		    "(by a package upgrade?); nothing written; run again");
 
-	if ((real = realpath(t->path, NULL)) == NULL) {
-		if (errno == ENOENT)
-			return err_set(e, t->path, "disappeared while being "
-			    "patched; nothing written; run again");
-		return err_sys(e, t->path, "cannot resolve the path again");
-	}
-	if (strcmp(real, t->real) != 0) {
-		err_set(e, t->path, "now leads to %s instead of %s; "
-		    "nothing written; run again", real, t->real);
-		free(real);
-		return -1;
-	}
-	free(real);
-	return 0;
+	/* A link on the way (the file asked for is a symlink) may now lead elsewhere. */
+	rc = fsroot_locate(t->root, t->asked, FS_FOLLOW, &loc, &tr, e);
+	if (rc == 0 && (fstat(loc.dirfd, &dir) == -1 || fstat(t->dirfd, &here) == -1))
+		rc = err_sys(e, t->path, "cannot stat its directory again");
+	if (rc == 0 && (dir.st_dev != here.st_dev || dir.st_ino != here.st_ino ||
+	    strcmp(loc.name, t->name) != 0)) {
+		err_set(e, t->path, "now leads to %s instead of %s; nothing written; run again",
+		    loc.host, t->real);
+		rc = -1;
+	} else if (rc != 0 && errno == ENOENT)
+		err_set(e, t->path, "disappeared while being patched; nothing written; run again");
+	else if (rc == FSROOT_UNTRUSTED)
+		err_hint(e, "it became untrusted while being patched; nothing written");
+	fsloc_release(&loc);
+	trust_report_release(&tr);
+	return rc == 0 ? 0 : -1;
 }
 
 static int
-atomic_rename_error(struct err *e, const struct target *t, const char *dir)
+atomic_rename_error(struct err *e, const struct target *t)
 {
 	int saved = errno, flags;
 
@@ -570,7 +564,7 @@ atomic_rename_error(struct err *e, const struct target *t, const char *dir)
 		goto out;
 	}
 	errno = saved;
-	atomic_dir_error(e, t->path, dir, "cannot rename the new file into place");
+	atomic_dir_error(e, t->path, t->dirfd, t->real, "cannot rename the new file into place");
 	err_hint(e, "nothing written");
 out:
 	errno = saved;
@@ -581,34 +575,22 @@ int
 atomic_commit(struct staged *s, const struct target *t, struct err *e)
 {
 	struct stat tst, fst;
-	char *dcopy = NULL, *dir;
-	int dfd = -1, fd;
+	int fd;
 
 	if (s->tmp == NULL || s->fd == -1)
 		return err_set(e, t->real, "atomic_commit: nothing staged");
 
-	if ((dcopy = strdup(t->real)) == NULL) {
-		err_sys(e, t->real, "cannot name the directory");
-		goto fail;
-	}
-	dir = dirname(dcopy);
-	/* Opened before the rename, so that afterwards only fsync can fail. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		err_sys(e, dir, "cannot open the directory");
-		goto fail;
-	}
-
 	/* What is renamed must be what was written (and checked by perl -c). */
-	if (fstat(s->fd, &fst) == -1 || lstat(s->tmp, &tst) == -1 ||
+	if (fstat(s->fd, &fst) == -1 || fstatat(t->dirfd, s->tmp, &tst, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    fst.st_dev != tst.st_dev || fst.st_ino != tst.st_ino) {
-		err_set(e, s->tmp, "temporary file was removed or replaced "
+		err_set(e, s->tmp_host, "temporary file was removed or replaced "
 		    "by something else; nothing written; run again");
 		goto fail;
 	}
 	fd = s->fd;
 	s->fd = -1;
 	if (close(fd) == -1) {
-		err_sys(e, s->tmp, "cannot close the new file");
+		err_sys(e, s->tmp_host, "cannot close the new file");
 		err_hint(e, "nothing written");
 		goto fail;
 	}
@@ -617,8 +599,8 @@ atomic_commit(struct staged *s, const struct target *t, struct err *e)
 	crash_point("before-rename");
 	if (atomic_unchanged(t, e) == -1)
 		goto fail;
-	if (rename(s->tmp, t->real) == -1) {
-		atomic_rename_error(e, t, dir);
+	if (renameat(t->dirfd, s->tmp, t->dirfd, t->name) == -1) {
+		atomic_rename_error(e, t);
 		goto fail;
 	}
 	crash_point("after-rename");
@@ -626,22 +608,16 @@ atomic_commit(struct staged *s, const struct target *t, struct err *e)
 	s->tmp = NULL;
 
 	/* Some file systems cannot fsync a directory (EINVAL): nothing to do. */
-	if (fsync(dfd) == -1 && errno != EINVAL) {
-		err_sys(e, dir, "%s was replaced, but flushing the directory "
-		    "to disk failed", t->real);
+	if (fsroot_sync_dir(t->dirfd) == -1) {
+		err_sys(e, t->real, "was replaced, but flushing its directory to disk failed");
 		err_hint(e, "run sync, and check the disk");
-		close(dfd);
-		free(dcopy);
+		atomic_abort(s);
 		return -1;
 	}
-	close(dfd);
-	free(dcopy);
+	atomic_abort(s);
 	return 0;
 
 fail:
-	if (dfd != -1)
-		close(dfd);
-	free(dcopy);
 	atomic_abort(s);
 	return -1;
 }
@@ -654,8 +630,71 @@ atomic_abort(struct staged *s)
 		s->fd = -1;
 	}
 	if (s->tmp != NULL) {
-		unlink(s->tmp);
+		if (s->dirfd != -1)
+			unlinkat(s->dirfd, s->tmp, 0);
 		free(s->tmp);
 		s->tmp = NULL;
 	}
+	free(s->tmp_host);
+	s->tmp_host = NULL;
+	s->dirfd = -1;
+}
+
+int
+atomic_write_at(int dirfd, const char *dir, const char *name, const void *data, size_t len,
+    mode_t mode, unsigned flags, struct err *e)
+{
+	char *tmp = NULL, *display = NULL;
+	int fd, rc = -1, saved;
+
+	if (asprintf(&display, "%s/%s", dir, name) == -1)
+		return err_sys(e, name, "out of memory");
+	atomic_sweep(dirfd, name, 0);
+	if ((fd = atomic_create_tmp(dirfd, name, &tmp)) == -1) {
+		atomic_dir_error(e, display, dirfd, dir, "cannot create a temporary file");
+		goto cleanup;
+	}
+	if (atomic_write_all(fd, data, len) == -1 || fchmod(fd, mode) == -1 || fsync(fd) == -1) {
+		atomic_dir_error(e, display, dirfd, dir, "cannot write");
+		goto cleanup;
+	}
+	saved = close(fd);
+	fd = -1;
+	if (saved == -1) {
+		atomic_dir_error(e, display, dirfd, dir, "cannot write");
+		goto cleanup;
+	}
+	if (flags & ATOMIC_NOREPLACE) {
+		/* link(2) never replaces: an existing copy stays as it was. */
+		if (linkat(dirfd, tmp, dirfd, name, 0) == -1) {
+			saved = errno;
+			if (saved == EEXIST)
+				err_set(e, display, "exists already; not replaced");
+			else
+				atomic_dir_error(e, display, dirfd, dir, "cannot create");
+			errno = saved;
+			goto cleanup;
+		}
+	} else if (renameat(dirfd, tmp, dirfd, name) == -1) {
+		atomic_dir_error(e, display, dirfd, dir, "cannot rename into place");
+		goto cleanup;
+	} else {
+		free(tmp);
+		tmp = NULL;
+	}
+	if (fsroot_sync_dir(dirfd) == -1) {
+		err_sys(e, display, "was written, but flushing its directory to disk failed");
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	if (tmp != NULL)
+		unlinkat(dirfd, tmp, 0);
+	free(tmp);
+	free(display);
+	errno = saved;
+	return rc;
 }

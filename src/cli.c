@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "fsroot.h"
 #include "commands.h"
 #include "options.h"
 #include "rules.h"
@@ -39,8 +40,9 @@ static const struct command commands[] = {
 	{ "check-db", cmd_check_db, "[--function NAME] [--bucardo-db CONNINFO] CONNINFO ...",
 	    "check that a target database is ready for Bucardo with the patched module",
 	    OPT_FUNCTION | OPT_BUCARDO_DB },
-	{ "hook", cmd_hook, "install | remove | status",
-	    "add or remove the apt hook that re-applies after every package operation", 0 },
+	{ "hook", cmd_hook, "install [--binary PATH] | remove | status",
+	    "add or remove the apt hook that re-applies after every package operation",
+	    OPT_BINARY },
 };
 
 static void
@@ -60,12 +62,40 @@ usage(FILE *to)
 	    "  --state-dir DIR   backup store (default %s)\n"
 	    "  --pid-dir DIR     where Bucardo keeps its pid files (default %s)\n"
 	    "  --rules DIR       rewrite rules from DIR instead of the built-in patches/\n"
+	    "  --binary PATH     hook install: the command the apt hook runs\n"
 	    "  --lock-timeout N  wait up to N seconds for another run (default 30)\n"
 	    "  --json            one JSON document on stdout\n"
 	    "  -q, --quiet       print nothing but errors\n"
 	    "  -v, --verbose     show each statement found and how it is rewritten\n"
 	    "  -h, --help        this text;  -V, --version  the version\n"
 	    "\nSee bucardo-aiven(8).\n", DEFAULT_STATE_DIR, DEFAULT_PID_DIR);
+}
+
+/*
+ * Where a directory option points: given, a host path (the admin named
+ * it); else the default, inside the root. display is the host's view.
+ */
+static int
+place(const struct options *o, const char *given, const char *fallback, struct fsroot **fs,
+    char **inner, char **display)
+{
+	struct err e = ERR_INIT;
+
+	if (given == NULL) {
+		*fs = o->fs;
+		*inner = strdup(fallback);
+	} else {
+		*fs = o->host;
+		if (fsroot_inner(o->host, given, inner, &e) == -1) {
+			run_complain("%s", e.msg);
+			return -1;
+		}
+	}
+	if (*inner == NULL || asprintf(display, "%s%s", (*fs)->host, *inner) == -1) {
+		run_complain("out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -87,7 +117,7 @@ main(int argc, char *argv[])
 {
 	enum { LONG_ROOT = 256, LONG_STATE, LONG_PID, LONG_RULES, LONG_FUNCTION, LONG_CHECK,
 		LONG_DIFF, LONG_NO_PERL, LONG_DETAILED, LONG_FORCE, LONG_JSON, LONG_LOCK,
-		LONG_KEEP_ENV, LONG_BUCARDO_DB, LONG_REAPPLY };
+		LONG_KEEP_ENV, LONG_BUCARDO_DB, LONG_REAPPLY, LONG_BINARY };
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, LONG_ROOT },
 		{ "state-dir", required_argument, NULL, LONG_STATE },
@@ -103,6 +133,7 @@ main(int argc, char *argv[])
 		{ "force", no_argument, NULL, LONG_FORCE },
 		{ "bucardo-db", required_argument, NULL, LONG_BUCARDO_DB },
 		{ "reapply", no_argument, NULL, LONG_REAPPLY },
+		{ "binary", required_argument, NULL, LONG_BINARY },
 		{ "json", no_argument, NULL, LONG_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -111,10 +142,12 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct options o;
+	struct fsroot fs = FSROOT_INIT, host = FSROOT_INIT;
+	struct err e = ERR_INIT;
 	const struct command *cmd = NULL;
 	struct stat st;
 	size_t i;
-	int c;
+	int c, status = EXIT_FAILED;
 
 	memset(&o, 0, sizeof(o));
 	o.function = DEFAULT_FUNCTION;
@@ -134,6 +167,7 @@ main(int argc, char *argv[])
 		case LONG_FORCE: o.force = 1; o.seen |= OPT_FORCE; break;
 		case LONG_BUCARDO_DB: o.bucardo_db = optarg; o.seen |= OPT_BUCARDO_DB; break;
 		case LONG_REAPPLY: o.reapply = 1; o.seen |= OPT_REAPPLY; break;
+		case LONG_BINARY: o.binary = optarg; o.seen |= OPT_BINARY; break;
 		case LONG_JSON: o.json = 1; break;
 		case LONG_LOCK:
 			if (parse_timeout(optarg, &o.lock_timeout) == -1) {
@@ -168,28 +202,38 @@ main(int argc, char *argv[])
 		    "digits and _ only)", o.function);
 		return EXIT_USAGE;
 	}
-	if (o.root != NULL) {
-		if (stat(o.root, &st) == -1 || !S_ISDIR(st.st_mode)) {
-			run_complain("%s: --root must be an existing directory", o.root);
-			return EXIT_USAGE;
-		}
-		if (strcmp(o.root, "/") == 0)
-			o.root = NULL;
-		else if (realpath(o.root, o.root_real) == NULL) {
-			run_complain("%s: --root cannot be resolved", o.root);
-			return EXIT_USAGE;
-		}
+	if (o.root != NULL && (stat(o.root, &st) == -1 || !S_ISDIR(st.st_mode))) {
+		run_complain("%s: --root must be an existing directory", o.root);
+		return EXIT_USAGE;
 	}
-	if (o.state_dir == NULL) {
-		snprintf(o.state_buf, sizeof(o.state_buf), "%s%s", o.root ? o.root : "",
-		    DEFAULT_STATE_DIR);
-		o.state_dir = o.state_buf;
+	if (fsroot_open(&host, NULL, &e) == -1 ||
+	    (o.root != NULL && fsroot_open(&fs, o.root, &e) == -1)) {
+		run_complain("%s", e.msg);
+		status = o.root != NULL ? EXIT_USAGE : EXIT_FAILED;
+		goto done;
 	}
-	if (o.pid_dir == NULL) {
-		snprintf(o.pid_buf, sizeof(o.pid_buf), "%s%s", o.root ? o.root : "", DEFAULT_PID_DIR);
-		o.pid_dir = o.pid_buf;
+	o.host = &host;
+	o.fs = fs.fd != -1 && fs.host[0] != '\0' ? &fs : &host;
+	if (o.fs == &host)
+		o.root = NULL;
+	/* The defaults lie inside the root; what the admin names is a host path. */
+	if (place(&o, o.state_dir, DEFAULT_STATE_DIR, &o.state_fs, &o.state_inner,
+	    &o.state_buf) == -1 ||
+	    place(&o, o.pid_dir, DEFAULT_PID_DIR, &o.pid_fs, &o.pid_inner, &o.pid_buf) == -1) {
+		status = EXIT_USAGE;
+		goto done;
 	}
+	o.state_dir = o.state_buf;
+	o.pid_dir = o.pid_buf;
 	o.files = argv + optind + 1;
 	o.nfiles = argc - optind - 1;
-	return cmd->run(&o);
+	status = cmd->run(&o);
+done:
+	free(o.state_inner);
+	free(o.state_buf);
+	free(o.pid_inner);
+	free(o.pid_buf);
+	fsroot_close(&fs);
+	fsroot_close(&host);
+	return status;
 }

@@ -1,5 +1,6 @@
 /* cmd_apply.c: apply: judge every copy, then patch each under the lock, checked and backed up. */
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,13 +24,14 @@
  * such as DBIx::Safe missing) the structural check has to do.
  */
 static int
-perl_check(const struct options *o, const char *perl, struct file_report *f,
+perl_check(const struct options *o, const struct perl_vouch *vouch, struct file_report *f,
     const struct target *t, const char *staged, struct perl_run *run, int started,
     const struct err *start_err)
 {
 	struct buf diag = BUF_INIT, odiag = BUF_INIT;
+	struct perl_run orun = PERL_RUN_INIT;
 	struct err e = ERR_INIT;
-	int v, rc = 0;
+	int v, rc = 0, ov;
 	char *nl;
 
 	if (o->no_perl_check) {
@@ -48,9 +50,12 @@ perl_check(const struct options *o, const char *perl, struct file_report *f,
 		f->perl_check = "passed";
 	} else if (v == PERL_NOT_RUN) {
 		f->perl_check = "not-run";
-		run_note_file(f, "perl could not be run; checked by structure only");
-	} else if (verify_perl_compiles(perl, t->real, o->keep_perl_env, 120, &odiag, &e) ==
-	    PERL_COMPILES) {
+		if (asprintf(&nl, "perl -c not run (%s); checked by structure only", e.msg) == -1)
+			nl = NULL;
+		run_note_file(f, nl != NULL ? nl : "perl -c not run; checked by structure only");
+		free(nl);
+	} else if ((ov = verify_perl_start(&orun, o->host, vouch, t->real, 120, &e)) == 0 &&
+	    verify_perl_finish(&orun, t->real, &odiag, &e) == PERL_COMPILES) {
 		if ((nl = strchr(diag.data ? diag.data : "", '\n')) != NULL)
 			*nl = '\0';
 		rc = run_fail_file(f, "%s: the rewritten file does not compile although the original "
@@ -67,9 +72,57 @@ perl_check(const struct options *o, const char *perl, struct file_report *f,
 			f->message = nl;
 		}
 	}
+	(void)ov;
+	verify_perl_abort(&orun);
 	buf_release(&diag);
 	buf_release(&odiag);
 	return rc;
+}
+
+/*
+ * Whether perl may run, decided once, in a thread of its own while the
+ * store is opened (libgit2's start-up): judging perl's @INC trees reads a
+ * few thousand directory entries. It gets its own host root, so that
+ * nothing is shared but the job.
+ */
+struct vouch_job {
+	struct perl_vouch	 v;
+	const char		*perl;
+	int			 keep_perl_env;
+	pthread_t		 thread;
+	int			 started;
+};
+
+static void *
+vouch_run(void *arg)
+{
+	struct vouch_job *j = arg;
+	struct fsroot host = FSROOT_INIT;
+	struct err e = ERR_INIT;
+
+	if (fsroot_open(&host, NULL, &e) == -1) {
+		j->v.verdict = PERL_NOT_RUN;
+		j->v.why = e;
+	} else
+		verify_perl_vouch(&j->v, &host, j->perl, j->keep_perl_env);
+	fsroot_close(&host);
+	return NULL;
+}
+
+static void
+vouch_start(struct vouch_job *j)
+{
+	j->started = pthread_create(&j->thread, NULL, vouch_run, j) == 0;
+	if (!j->started)
+		vouch_run(j);	/* no thread: the same work, in line */
+}
+
+static void
+vouch_wait(struct vouch_job *j)
+{
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	j->started = 0;
 }
 
 /*
@@ -85,7 +138,7 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 	char original_id[41], written_id[41], current_id[41];
 	int known, ours, rc = -1;
 
-	if ((known = store_lookup(store, run_store_name(o, t->real), &original, original_id,
+	if ((known = store_lookup(store, t->inner, &original, original_id,
 	    written_id, &e)) == -1 ||
 	    store_blob_id(store, t->content.data, t->content.len, current_id, &e) == -1)
 		goto fail;
@@ -94,7 +147,7 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 		goto fail;
 	if (ours && strcmp(current_id, written_id) != 0)
 		run_note_file(f, "an interrupted run had patched it; the history now records that");
-	if (ours && watchlist_update(o->state_dir, run_store_name(o, t->real), 1, &e) == -1)
+	if (ours && watchlist_update(store_statedir(store), t->inner, 1, &e) == -1)
 		goto fail;
 	rc = 0;
 	goto cleanup;
@@ -127,7 +180,7 @@ rewrite_checked(const struct options *o, const struct ruleset *rs, struct file_r
 /* Patch one file under the store's lock; re-reads it, as another run may have. */
 static int
 patch_one(const struct options *o, const struct ruleset *rs, struct store *store,
-    const char *perl, struct file_report *f)
+    const struct perl_vouch *vouch, struct file_report *f)
 {
 	struct target t = TARGET_INIT;
 	struct analysis a = ANALYSIS_INIT;
@@ -140,8 +193,13 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	char id[41];
 	int rc = -1, started = PERL_NOT_RUN;
 
-	if (run_examine(o, rs, f, &t, &a) == -1)
+	if ((rc = run_examine(o, rs, f, &t, &a)) != 0) {
+		if (rc == RUN_UNTRUSTED)
+			f->failed = 1;
+		rc = -1;
 		goto cleanup;
+	}
+	rc = -1;
 	crash_point("after-read");
 	if (a.state == MODULE_UNSUPPORTED) {
 		run_fail_file(f, "%s: %s; nothing written", f->path, a.reason);
@@ -165,14 +223,14 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	 * before anything is replaced.
 	 */
 	if (!o->no_perl_check)
-		started = verify_perl_start(&run, perl, s.tmp, o->keep_perl_env, 120, &perr);
+		started = verify_perl_start(&run, o->host, vouch, s.tmp_host, 120, &perr);
 	/* The original is safe in the store before anything replaces it. */
-	if (store_keep_original(store, run_store_name(o, t.real), t.content.data,
+	if (store_keep_original(store, t.inner, t.content.data,
 	    t.content.len, id, &e) == -1) {
 		run_fail_file(f, "%s; nothing written", e.msg);
 		goto cleanup;
 	}
-	if (perl_check(o, perl, f, &t, s.tmp, &run, started, &perr) == -1)
+	if (perl_check(o, vouch, f, &t, s.tmp_host, &run, started, &perr) == -1)
 		goto cleanup;
 	if (atomic_commit(&s, &t, &e) == -1) {
 		run_fail_file(f, "%s", e.msg);
@@ -181,7 +239,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	f->changed = 1;
 	f->action = "patched";
 	f->state_after = "patched";
-	rec = (struct store_record){ "apply", run_store_name(o, t.real), a.version, o->function,
+	rec = (struct store_record){ "apply", t.inner, a.version, o->function,
 	    t.content.data, t.content.len, out.data, out.len, 0 };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
@@ -190,7 +248,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 		goto cleanup;
 	}
 	crash_point("after-history");
-	if (watchlist_update(o->state_dir, run_store_name(o, t.real), 1, &e) == -1) {
+	if (watchlist_update(store_statedir(store), t.inner, 1, &e) == -1) {
 		run_fail_file(f, "%s: patched, but it could not be added to the files kept patched "
 		    "(%s); run apply again to add it", f->path, e.msg);
 		goto cleanup;
@@ -213,9 +271,10 @@ cmd_apply(struct options *o)
 	struct ruleset rs = RULESET_INIT;
 	struct store *store = NULL;
 	struct err e = ERR_INIT;
+	struct vouch_job job = { PERL_VOUCH_INIT, NULL, 0, 0, 0 };
 	char *perl = NULL;
 	size_t i, todo = 0;
-	int status = EXIT_FAILED, failed = 0;
+	int status = EXIT_FAILED, failed = 0, refused = 0, got;
 
 	r.command = "apply";
 	r.check_mode = o->check;
@@ -231,12 +290,19 @@ cmd_apply(struct options *o)
 		struct analysis a = ANALYSIS_INIT;
 		struct buf out = BUF_INIT;
 
-		if (run_examine(o, &rs, f, &t, &a) == -1) {
+		if ((got = run_examine(o, &rs, f, &t, &a)) == -1) {
 			failed = 1;
+		} else if (got == RUN_UNTRUSTED) {
+			/* Never blocks the trusted copies; fails the run when it matters. */
+			if (run_untrusted_fails(o, f)) {
+				f->failed = 1;
+				refused = 1;
+			} else
+				f->action = "left alone: not trusted";
 		} else if (a.state == MODULE_UNSUPPORTED) {
 			run_fail_file(f, "%s: %s; nothing written", f->path, a.reason);
 			failed = 1;
-		} else if (a.state == MODULE_PATCHED && adopt_maybe_unrecorded(o, t.real)) {
+		} else if (a.state == MODULE_PATCHED && adopt_maybe_unrecorded(o, t.inner)) {
 			todo++;		/* patch_one records what an interrupted run did */
 		} else if (a.state == MODULE_PATCHED) {
 			f->action = "already patched";
@@ -265,31 +331,38 @@ cmd_apply(struct options *o)
 	}
 	/* All or nothing: one refused copy stops the run before any is written. */
 	if (failed || todo == 0 || o->check) {
-		status = run_conclude(o, &r, failed);
+		status = run_conclude(o, &r, failed || refused);
 		goto done;
 	}
 
-	if (store_open(&store, o->state_dir, STORE_WRITE, o->lock_timeout, &e) == -1) {
-		run_fail(&r, "%s", e.msg);
-		goto done;
-	}
-	crash_point("after-lock");
 	if (!o->no_perl_check) {
 		struct discover_options dopt;
 
 		run_discover_options(o, &dopt);
 		perl = discover_perl(&dopt);
+		job.perl = perl != NULL ? perl : "perl";
+		job.keep_perl_env = o->keep_perl_env;
+		vouch_start(&job);
 	}
+	if (store_open(&store, o->state_fs, o->state_inner, STORE_WRITE, o->lock_timeout,
+	    &e) == -1) {
+		run_fail(&r, "%s", e.msg);
+		goto done;
+	}
+	crash_point("after-lock");
+	vouch_wait(&job);
 	for (i = 0; i < r.nfiles; i++) {
 		struct file_report *f = &r.files[i];
 
-		if (f->state_after != NULL)
+		if (f->state_after != NULL || f->untrusted)
 			continue;
-		if (patch_one(o, &rs, store, perl ? perl : "perl", f) == -1)
+		if (patch_one(o, &rs, store, &job.v, f) == -1)
 			failed = 1;
 	}
-	status = run_conclude(o, &r, failed);
+	status = run_conclude(o, &r, failed || refused);
 done:
+	vouch_wait(&job);
+	verify_vouch_release(&job.v);
 	run_finish(o, &r);
 	free(perl);
 	store_close(store);

@@ -12,9 +12,80 @@
 #include "commands.h"
 #include "crash.h"
 #include "run.h"
+#include "statedir.h"
 #include "store.h"
 #include "verify.h"
 #include "watchlist.h"
+
+/*
+ * The version of Bucardo the history recorded for the file's last apply, or
+ * NULL when it recorded none (the caller frees).
+ */
+static char *
+revert_recorded_version(struct store *store, const char *inner)
+{
+	struct store_event *ev = NULL;
+	struct err ignored = ERR_INIT;
+	char *version = NULL;
+	size_t n = 0, i;
+
+	if (store_history(store, inner, &ev, &n, &ignored) == 0)
+		for (i = 0; i < n && version == NULL; i++)
+			if (strcmp(ev[i].action, "apply") == 0 && ev[i].bucardo_version != NULL)
+				version = strdup(ev[i].bucardo_version);
+	store_events_free(ev, n);
+	return version;
+}
+
+/*
+ * What revert writes must be what the store recorded and a Bucardo module
+ * of the recorded version: its blob id is the one recorded (a damaged or
+ * replaced object is refused), and the rules judge it pristine (or half
+ * patched, as a hand edit left it) with that $VERSION. Without a recorded
+ * version, the file being reverted says which.
+ */
+static int
+revert_verified(const struct ruleset *rs, struct store *store, const struct target *t,
+    const struct buf *original, const char *original_id, struct err *e)
+{
+	struct analysis was = ANALYSIS_INIT, now = ANALYSIS_INIT;
+	struct err ignored = ERR_INIT;
+	char id[41], *want;
+	int rc = -1;
+
+	if (store_blob_id(store, original->data ? original->data : "", original->len, id, e) == -1)
+		return -1;
+	if (strcmp(id, original_id) != 0)
+		return err_set(e, t->path, "the stored original hashes to %s, not to the recorded "
+		    "%s; not reverted; restore it from %s/originals/ by hand if you trust it",
+		    id, original_id, store_statedir(store)->path);
+	if ((want = revert_recorded_version(store, t->inner)) == NULL &&
+	    rewrite_analyze(&now, rs, DEFAULT_FUNCTION, t->content.data ? t->content.data : "",
+	    t->content.len, &ignored) == 0 && now.version != NULL)
+		want = strdup(now.version);
+	if (rewrite_analyze(&was, rs, DEFAULT_FUNCTION, original->data ? original->data : "",
+	    original->len, e) == -1) {
+		err_hint(e, "the stored original of %s is not a Bucardo module; not reverted",
+		    t->path);
+		goto cleanup;
+	}
+	if (was.state != MODULE_PRISTINE && was.state != MODULE_PARTIAL) {
+		err_set(e, t->path, "the stored original is not an unpatched Bucardo module (%s); "
+		    "not reverted", rewrite_state_name(was.state));
+		goto cleanup;
+	}
+	if (want != NULL && (was.version == NULL || strcmp(was.version, want) != 0)) {
+		err_set(e, t->path, "the stored original is Bucardo %s, not the recorded %s; "
+		    "not reverted", was.version ? was.version : "of no known version", want);
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	free(want);
+	analysis_release(&was);
+	analysis_release(&now);
+	return rc;
+}
 
 /*
  * Put one file's original back, when the file is what the tool wrote: what
@@ -30,14 +101,28 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 	struct buf original = BUF_INIT, written = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct store_record rec;
+	struct trust_report tr = TRUST_REPORT_INIT;
 	char original_id[41], written_id[41] = "", current_id[41];
-	int rc = -1, known, adopted;
+	int rc = -1, known, adopted, got;
 
-	if (atomic_open(&t, f->path, &e) == -1)
+	if (f->inner == NULL)
+		return -1;	/* refused when gathered */
+	if ((got = atomic_open(&t, o->fs, f->path, f->inner, &tr, &e)) != 0) {
+		trust_report_release(&tr);
+		/* Written never, whatever the store says: another user could redirect it. */
+		if (got == FSROOT_UNTRUSTED && !run_untrusted_fails(o, f)) {
+			f->action = "left alone: not trusted";
+			run_note_file(f, e.msg);
+			return 0;
+		}
+		if (got == FSROOT_UNTRUSTED)
+			err_hint(&e, "not reverted");
 		return run_fail_file(f, "%s", e.msg);
+	}
+	trust_report_release(&tr);
 	crash_point("after-read");
 	f->real = strdup(t.real);
-	if ((known = store_lookup(store, run_store_name(o, t.real), &original, original_id,
+	if ((known = store_lookup(store, t.inner, &original, original_id,
 	    written_id, &e)) == -1 ||
 	    store_blob_id(store, t.content.data, t.content.len, current_id, &e) == -1) {
 		run_fail_file(f, "%s", e.msg);
@@ -72,11 +157,11 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		f->action = "already original";
 		/* Put back by a run stopped before it recorded that, or by hand. */
 		if (!o->check && written_id[0] != '\0') {
-			if (store_read_written(store, run_store_name(o, t.real), &written, &e) == -1) {
+			if (store_read_written(store, t.inner, &written, &e) == -1) {
 				run_fail_file(f, "%s", e.msg);
 				goto cleanup;
 			}
-			rec = (struct store_record){ "revert", run_store_name(o, t.real), NULL, NULL,
+			rec = (struct store_record){ "revert", t.inner, NULL, NULL,
 			    written.data ? written.data : "", written.len,
 			    t.content.data, t.content.len, 1 };
 			if (store_commit(store, &rec, &e) == -1) {
@@ -85,7 +170,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 			}
 			run_note_file(f, "put back before the history recorded it; the history now does");
 		}
-		if (!o->check && watchlist_update(o->state_dir, run_store_name(o, t.real), 0, &e) == -1) {
+		if (!o->check && watchlist_update(store_statedir(store), t.inner, 0, &e) == -1) {
 			run_fail_file(f, "%s: still listed as kept patched (%s)", f->path, e.msg);
 			goto cleanup;
 		}
@@ -96,6 +181,10 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		run_fail_file(f, "%s: the file is not what bucardo-aiven wrote (a package upgrade or "
 		    "a hand edit since?); not reverted; --force puts the stored original back anyway",
 		    f->path);
+		goto cleanup;
+	}
+	if (revert_verified(rs, store, &t, &original, original_id, &e) == -1) {
+		run_fail_file(f, "%s", e.msg);
 		goto cleanup;
 	}
 	if (o->diff && run_add_diff(f, t.real, &t.content, &original) == -1)
@@ -113,7 +202,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		goto cleanup;
 	}
 	f->action = "reverted";
-	rec = (struct store_record){ "revert", run_store_name(o, t.real), NULL, NULL,
+	rec = (struct store_record){ "revert", t.inner, NULL, NULL,
 	    t.content.data, t.content.len, original.data, original.len, 1 };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
@@ -123,7 +212,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 	}
 	/* Reverted on purpose: no package trigger may patch it again. */
 	crash_point("after-history");
-	if (watchlist_update(o->state_dir, run_store_name(o, t.real), 0, &e) == -1) {
+	if (watchlist_update(store_statedir(store), t.inner, 0, &e) == -1) {
 		run_fail_file(f, "%s: reverted, but it is still listed as kept patched (%s)",
 		    f->path, e.msg);
 		goto cleanup;
@@ -149,8 +238,17 @@ revert_without_store(const struct options *o, const struct ruleset *rs, struct f
 	struct analysis a = ANALYSIS_INIT;
 	int rc = -1;
 
-	if (run_examine(o, rs, f, &t, &a) == -1)
+	if ((rc = run_examine(o, rs, f, &t, &a)) != 0) {
+		if (rc == RUN_UNTRUSTED && !run_untrusted_fails(o, f)) {
+			f->action = "left alone: not trusted";
+			rc = 0;
+		} else {
+			f->failed = 1;
+			rc = -1;
+		}
 		goto cleanup;
+	}
+	rc = -1;
 	if (a.state == MODULE_PRISTINE) {
 		f->action = "not patched; nothing to revert";
 		rc = 0;
@@ -174,8 +272,8 @@ cmd_revert(struct options *o)
 	struct discovery d = DISCOVERY_INIT;
 	struct ruleset rs = RULESET_INIT;
 	struct store *store = NULL;
+	struct statedir sd = STATEDIR_INIT;
 	struct err e = ERR_INIT;
-	struct stat st;
 	size_t i;
 	int status = EXIT_FAILED, failed = 0;
 
@@ -188,7 +286,11 @@ cmd_revert(struct options *o)
 		run_fail(&r, "no Bucardo.pm found; give its path");
 		goto done;
 	}
-	if (stat(o->state_dir, &st) == -1 && errno == ENOENT) {
+	if (statedir_open(&sd, o->state_fs, o->state_inner, STATEDIR_READ, &e) == -1) {
+		run_fail(&r, "%s", e.msg);
+		goto done;
+	}
+	if (sd.fd == -1) {
 		/* Nothing was ever applied here: fine, unless a copy is patched. */
 		for (i = 0; i < r.nfiles; i++)
 			if (revert_without_store(o, &rs, &r.files[i]) == -1)
@@ -196,7 +298,7 @@ cmd_revert(struct options *o)
 		status = failed ? EXIT_FAILED : EXIT_OK;
 		goto done;
 	}
-	if (store_open(&store, o->state_dir, o->check ? STORE_READ : STORE_WRITE,
+	if (store_open(&store, o->state_fs, o->state_inner, o->check ? STORE_READ : STORE_WRITE,
 	    o->lock_timeout, &e) == -1) {
 		run_fail(&r, "%s", e.msg);
 		goto done;
@@ -208,6 +310,7 @@ cmd_revert(struct options *o)
 	status = run_conclude(o, &r, failed);
 done:
 	run_finish(o, &r);
+	statedir_close(&sd);
 	store_close(store);
 	report_release(&r);
 	discovery_release(&d);

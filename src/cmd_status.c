@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "crash.h"
 #include "run.h"
+#include "statedir.h"
 #include "store.h"
 #include "verify.h"
 #include "watchlist.h"
@@ -23,7 +24,7 @@ cmd_status(struct options *o)
 	struct discovery d = DISCOVERY_INIT;
 	struct ruleset rs = RULESET_INIT;
 	size_t i;
-	int status = EXIT_FAILED, unreadable = 0, unpatched = 0;
+	int status = EXIT_FAILED, unreadable = 0, unpatched = 0, got;
 
 	r.command = "status";
 	r.state_dir = o->state_dir;
@@ -35,9 +36,13 @@ cmd_status(struct options *o)
 		struct target t = TARGET_INIT;
 		struct analysis a = ANALYSIS_INIT;
 
-		if (run_examine(o, &rs, f, &t, &a) == -1)
+		if ((got = run_examine(o, &rs, f, &t, &a)) == -1)
 			unreadable = 1;
-		else if (a.state != MODULE_PATCHED) {
+		else if (got == RUN_UNTRUSTED) {
+			/* Only Bucardo's own copy, or one asked about, says "not patched". */
+			if (f->active || o->nfiles > 0)
+				unpatched = 1;
+		} else if (a.state != MODULE_PATCHED) {
 			unpatched = 1;
 			if (a.state == MODULE_UNSUPPORTED)
 				run_note_file(f, a.reason);
@@ -61,9 +66,10 @@ cmd_history(struct options *o)
 {
 	struct report r = REPORT_INIT;
 	struct store *store = NULL;
+	struct statedir sd = STATEDIR_INIT;
 	struct err e = ERR_INIT;
-	struct stat st;
-	char real[PATH_MAX];
+	struct fsloc loc;
+	char *inner = NULL;
 	const char *filter = NULL;
 	int status = EXIT_FAILED;
 
@@ -73,13 +79,29 @@ cmd_history(struct options *o)
 		run_complain("history takes at most one FILE");
 		return EXIT_USAGE;
 	}
-	if (o->nfiles == 1)
-		filter = run_store_name(o, realpath(o->files[0], real) != NULL ? real : o->files[0]);
-	if (stat(o->state_dir, &st) == -1 && errno == ENOENT) {
+	if (o->nfiles == 1) {
+		if (fsroot_inner(o->fs, o->files[0], &inner, &e) == -1) {
+			run_fail(&r, "%s", e.msg);
+			goto done;
+		}
+		/* The store keeps files by their path inside the root, links resolved. */
+		if (fsroot_locate(o->fs, inner, FS_FOLLOW | FS_ANY_OWNER, &loc, NULL, &e) == 0) {
+			free(inner);
+			inner = loc.inner;
+			loc.inner = NULL;
+		}
+		fsloc_release(&loc);
+		filter = inner;
+	}
+	if (statedir_open(&sd, o->state_fs, o->state_inner, STATEDIR_READ, &e) == -1) {
+		run_fail(&r, "%s", e.msg);
+		goto done;
+	}
+	if (sd.fd == -1) {
 		status = EXIT_OK;	/* nothing was ever recorded */
 		goto done;
 	}
-	if (store_open(&store, o->state_dir, STORE_READ, o->lock_timeout, &e) == -1 ||
+	if (store_open(&store, o->state_fs, o->state_inner, STORE_READ, o->lock_timeout, &e) == -1 ||
 	    store_history(store, filter, &r.events, &r.nevents, &e) == -1) {
 		run_fail(&r, "%s", e.msg);
 		goto done;
@@ -87,7 +109,9 @@ cmd_history(struct options *o)
 	status = EXIT_OK;
 done:
 	run_finish(o, &r);
+	statedir_close(&sd);
 	store_close(store);
 	report_release(&r);
+	free(inner);
 	return status;
 }

@@ -1,40 +1,26 @@
 /* discover.c: every installed Bucardo.pm, and the one perl would load. */
 #include <sys/types.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "discover.h"
-
-extern char **environ;
+#include "perl.h"
+#include "child.h"
 
 #define DISCOVER_MODULE		"Bucardo.pm"
 #define DISCOVER_SCRIPT		"bucardo"
 #define DISCOVER_DEFAULT_PATH	\
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define DISCOVER_TIMEOUT_MS	10000
-#define DISCOVER_INC_LIMIT	(1024 * 1024)
-#define DISCOVER_STDERR_KEEP	512
 #define DISCOVER_SHEBANG_MAX	256	/* Linux reads this much of #! */
-#define DISCOVER_MAXLINKS	40	/* as the kernel's MAXSYMLINKS */
-
-/*
- * Every entry ends in a NUL, which no path can contain. Hooks in @INC
- * print as CODE(0x...), a relative path, and are skipped as such.
- */
-#define DISCOVER_INC_SCRIPT	"print qq{$_\\0} for @INC"
 
 #define PLACE_INC	0x01	/* in a stock perl's default @INC */
 #define PLACE_NOT_RHEL	0x02	/* Debian's rank; RHEL's comes later */
@@ -89,7 +75,7 @@ struct discover_seen {
 /* One search in progress; d is the caller's, the rest is scratch. */
 struct discover_walk {
 	struct discovery	*d;
-	const char		*root;		/* "" on the live system */
+	struct fsroot		*root;
 	int			 first_only;	/* stop at the first hit */
 	struct discover_seen	*seen;
 	size_t			 nseen;
@@ -192,14 +178,20 @@ discover_shebang(char **interp, int *taint, const char *script,
     const char *path_env)
 {
 	char line[DISCOVER_SHEBANG_MAX + 1], *p, *prog, *base;
+	struct stat st;
 	size_t len;
 	ssize_t n;
 	int fd, is_env;
 
 	*interp = NULL;
 	*taint = 0;
-	if ((fd = open(script, O_RDONLY | O_CLOEXEC)) == -1)
+	/* Read, never run: but a fifo on PATH must not block us either. */
+	if ((fd = open(script, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1)
 		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
 	n = read(fd, line, DISCOVER_SHEBANG_MAX);
 	close(fd);
 	if (n < 2 || line[0] != '#' || line[1] != '!')
@@ -298,306 +290,6 @@ fail:
 	return -1;
 }
 
-/*
- * Read from *fd once it is ready; EOF closes it. Past limit, a hard buffer
- * fails with EFBIG and a soft one drops the excess.
- */
-static int
-discover_drain(int *fd, struct buf *b, size_t limit, int hard)
-{
-	char chunk[4096];
-	size_t room;
-	ssize_t n;
-
-	n = read(*fd, chunk, sizeof(chunk));
-	if (n == -1)
-		return errno == EINTR || errno == EAGAIN ? 0 : -1;
-	if (n == 0) {
-		close(*fd);
-		*fd = -1;
-		return 0;
-	}
-	room = b->len < limit ? limit - b->len : 0;
-	if ((size_t)n > room) {
-		if (hard) {
-			errno = EFBIG;
-			return -1;
-		}
-		n = (ssize_t)room;
-	}
-	return buf_append(b, chunk, (size_t)n);
-}
-
-static long
-discover_ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
-/*
- * The environment for asking perl: PERL5LIB and PERLLIB stay, since they
- * change what Bucardo would load and that is what we report; PERL5OPT and
- * PERL5DB go, since they make perl run code (-M, a debugger), and this runs
- * as root. Caller frees the array (not the strings).
- */
-static char **
-discover_environment(void)
-{
-	size_t n = 0, i, k = 0;
-	char **env;
-
-	while (environ[n] != NULL)
-		n++;
-	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "PERL5OPT=", 9) != 0 &&
-		    strncmp(environ[i], "PERL5DB=", 8) != 0 &&
-		    strncmp(environ[i], "PERL5DB_THREADED=", 17) != 0)
-			env[k++] = environ[i];
-	return env;
-}
-
-/*
- * Ask perl for @INC, NUL-separated, into inc. No shell; stdin is /dev/null;
- * the environment as discover_environment() leaves it. Killed after
- * DISCOVER_TIMEOUT_MS.
- */
-static int
-discover_ask_inc(struct buf *inc, const char *perl, int taint, struct err *e)
-{
-	posix_spawn_file_actions_t fa;
-	struct buf errout = BUF_INIT;
-	struct pollfd pfd[2];
-	struct timespec deadline;
-	const char *argv[5];
-	char tflag[3] = "-T", **env;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int fa_ok = 0, rv = -1, status, rc;
-	size_t argc = 0;
-	nfds_t nfd;
-	pid_t pid = -1;
-	long ms;
-
-	argv[argc++] = perl;
-	if (taint) {
-		tflag[1] = (char)taint;
-		argv[argc++] = tflag;
-	}
-	argv[argc++] = "-e";
-	argv[argc++] = DISCOVER_INC_SCRIPT;
-	argv[argc] = NULL;
-
-	if (pipe2(outp, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
-		err_sys(e, NULL, "pipe");
-		goto cleanup;
-	}
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		goto spawnfail;
-	fa_ok = 1;
-	if ((rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
-	    "/dev/null", O_RDONLY, 0)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, outp[1],
-	    STDOUT_FILENO)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(&fa, errp[1],
-	    STDERR_FILENO)) != 0)
-		goto spawnfail;
-	if ((env = discover_environment()) == NULL) {
-		err_sys(e, NULL, "out of memory");
-		goto cleanup;
-	}
-	rc = posix_spawn(&pid, perl, &fa, NULL, (char *const *)argv, env);
-	free(env);
-	if (rc != 0) {
-		pid = -1;
-		goto spawnfail;
-	}
-	close(outp[1]);
-	close(errp[1]);
-	outp[1] = errp[1] = -1;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += DISCOVER_TIMEOUT_MS / 1000;
-	while (outp[0] != -1 || errp[0] != -1) {
-		if ((ms = discover_ms_left(&deadline)) <= 0)
-			goto timeout;
-		nfd = 0;
-		if (outp[0] != -1) {
-			pfd[nfd].fd = outp[0];
-			pfd[nfd++].events = POLLIN;
-		}
-		if (errp[0] != -1) {
-			pfd[nfd].fd = errp[0];
-			pfd[nfd++].events = POLLIN;
-		}
-		if (poll(pfd, nfd, (int)ms) == -1) {
-			if (errno == EINTR)
-				continue;
-			err_sys(e, NULL, "poll");
-			goto cleanup;
-		}
-		while (nfd-- > 0) {
-			if (pfd[nfd].revents == 0)
-				continue;
-			if (pfd[nfd].fd == outp[0]) {
-				if (discover_drain(&outp[0], inc,
-				    DISCOVER_INC_LIMIT, 1) == -1) {
-					err_sys(e, perl, "reading @INC");
-					goto cleanup;
-				}
-			} else if (discover_drain(&errp[0], &errout,
-			    DISCOVER_STDERR_KEEP, 0) == -1) {
-				err_sys(e, perl, "reading its errors");
-				goto cleanup;
-			}
-		}
-	}
-	/* A perl that closed its output may still hang; the limit holds. */
-	while ((rc = waitpid(pid, &status, WNOHANG)) != pid) {
-		if (rc == -1 && errno != EINTR) {
-			err_sys(e, perl, "waitpid");
-			goto cleanup;
-		}
-		if (discover_ms_left(&deadline) <= 0)
-			goto timeout;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	}
-	pid = -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (errout.len > 0)
-			errout.data[strcspn(errout.data, "\n")] = '\0';
-		if (WIFEXITED(status))
-			err_set(e, perl, "listing @INC failed with status "
-			    "%d%s%s", WEXITSTATUS(status),
-			    errout.len > 0 ? ": " : "",
-			    errout.len > 0 ? errout.data : "");
-		else
-			err_set(e, perl, "listing @INC: killed by signal %d",
-			    WTERMSIG(status));
-		goto cleanup;
-	}
-	rv = 0;
-	goto cleanup;
-timeout:
-	err_set(e, perl, "gave no @INC within %d seconds, killed",
-	    DISCOVER_TIMEOUT_MS / 1000);
-	goto cleanup;
-spawnfail:
-	errno = rc;
-	err_sys(e, perl, "cannot run");
-cleanup:
-	if (pid != -1) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
-	}
-	if (fa_ok)
-		posix_spawn_file_actions_destroy(&fa);
-	if (outp[0] != -1)
-		close(outp[0]);
-	if (outp[1] != -1)
-		close(outp[1]);
-	if (errp[0] != -1)
-		close(errp[0]);
-	if (errp[1] != -1)
-		close(errp[1]);
-	buf_release(&errout);
-	return rv;
-}
-
-/*
- * Resolve rel (absolute, meant below root) as the kernel would inside a
- * chroot at root: component by component, absolute link targets and ".."
- * kept below root, at most DISCOVER_MAXLINKS links. realpath(3) would follow
- * an absolute link out of the root and report the host's file. out gets
- * the host path of the result; -1 with errno when it does not resolve.
- */
-static int
-discover_resolve(struct buf *out, const char *root, const char *rel)
-{
-	struct buf rest = BUF_INIT, done = BUF_INIT, host = BUF_INIT;
-	struct buf next = BUF_INIT;
-	char target[PATH_MAX], *comp, *slash;
-	struct stat st;
-	size_t pos = 0, len, keep;
-	ssize_t n;
-	int links = 0, rv = -1;
-
-	if (buf_puts(&rest, rel) == -1 || buf_puts(&done, "") == -1)
-		goto cleanup;
-	for (;;) {
-		pos += strspn(rest.data + pos, "/");
-		if (rest.data[pos] == '\0')
-			break;
-		comp = rest.data + pos;
-		len = strcspn(comp, "/");
-		pos += len;
-		if (len == 1 && comp[0] == '.')
-			continue;
-		if (len == 2 && comp[0] == '.' && comp[1] == '.') {
-			slash = strrchr(done.data, '/');
-			done.len = slash != NULL ?
-			    (size_t)(slash - done.data) : 0;
-			done.data[done.len] = '\0';
-			continue;
-		}
-		keep = done.len;
-		buf_reset(&host);
-		if (buf_puts(&done, "/") == -1 ||
-		    buf_append(&done, comp, len) == -1 ||
-		    buf_puts(&host, root) == -1 ||
-		    buf_puts(&host, done.data) == -1)
-			goto cleanup;
-		if (lstat(host.data, &st) == -1)
-			goto cleanup;
-		if (S_ISLNK(st.st_mode)) {
-			if (++links > DISCOVER_MAXLINKS) {
-				errno = ELOOP;
-				goto cleanup;
-			}
-			if ((n = readlink(host.data, target,
-			    sizeof(target))) == -1)
-				goto cleanup;
-			if (n == 0 || (size_t)n >= sizeof(target)) {
-				errno = n == 0 ? ENOENT : ENAMETOOLONG;
-				goto cleanup;
-			}
-			buf_reset(&next);
-			if (buf_append(&next, target, (size_t)n) == -1 ||
-			    buf_puts(&next, "/") == -1 ||
-			    buf_puts(&next, rest.data + pos) == -1)
-				goto cleanup;
-			buf_release(&rest);
-			rest = next;
-			next = (struct buf)BUF_INIT;
-			pos = 0;
-			done.len = target[0] == '/' ? 0 : keep;
-			done.data[done.len] = '\0';
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode) &&
-		    rest.data[pos + strspn(rest.data + pos, "/")] != '\0') {
-			errno = ENOTDIR;
-			goto cleanup;
-		}
-	}
-	buf_reset(out);
-	if (buf_puts(out, root) == -1 ||
-	    buf_puts(out, done.len > 0 ? done.data : "/") == -1)
-		goto cleanup;
-	rv = 0;
-cleanup:
-	buf_release(&next);
-	buf_release(&host);
-	buf_release(&done);
-	buf_release(&rest);
-	return rv;
-}
-
 static int
 discover_searched(const struct discovery *d, const char *dir)
 {
@@ -610,8 +302,8 @@ discover_searched(const struct discovery *d, const char *dir)
 }
 
 static int
-discover_add(struct discover_walk *w, const char *found_as, const char *real,
-    const struct stat *st, int inc)
+discover_add(struct discover_walk *w, const struct fsloc *loc, const struct stat *st, int inc,
+    const struct trust_report *tr, const struct err *why)
 {
 	struct discovery *d = w->d;
 	struct discover_seen *ns;
@@ -619,8 +311,7 @@ discover_add(struct discover_walk *w, const char *found_as, const char *real,
 	size_t i;
 
 	for (i = 0; i < w->nseen; i++)
-		if (w->seen[i].dev == st->st_dev &&
-		    w->seen[i].ino == st->st_ino)
+		if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
 			return 0;
 	if ((ns = reallocarray(w->seen, w->nseen + 1, sizeof(*ns))) == NULL)
 		return -1;
@@ -629,82 +320,77 @@ discover_add(struct discover_walk *w, const char *found_as, const char *real,
 		return -1;
 	d->copies = nc;
 	c = &d->copies[d->ncopies];
-	c->active = 0;
-	c->found_as = NULL;
-	if ((c->path = strdup(real)) == NULL ||
-	    (c->found_as = strdup(found_as)) == NULL) {
-		free(c->path);
-		free(c->found_as);
-		return -1;
+	memset(c, 0, sizeof(*c));
+	if ((c->path = strdup(loc->host)) == NULL || (c->inner = strdup(loc->inner)) == NULL)
+		goto nomem;
+	if (tr != NULL) {
+		c->untrusted = 1;
+		c->fault_uid = tr->uid;
+		if ((c->why = strdup(why->msg)) == NULL ||
+		    (tr->path != NULL && (c->fault_path = strdup(tr->path)) == NULL))
+			goto nomem;
 	}
 	if (inc && d->active == NULL) {
-		if ((d->active = strdup(real)) == NULL) {
-			free(c->path);
-			free(c->found_as);
-			return -1;
-		}
+		if ((d->active = strdup(loc->host)) == NULL)
+			goto nomem;
 		c->active = 1;
 	}
 	ns[w->nseen].dev = st->st_dev;
 	ns[w->nseen++].ino = st->st_ino;
 	d->ncopies++;
 	return 0;
+nomem:
+	free(c->path);
+	free(c->inner);
+	free(c->why);
+	free(c->fault_path);
+	return -1;
 }
 
 /*
- * Look for Bucardo.pm in one directory, given relative to the root (on the
- * live system, as is). Not being there, for whatever reason, is not an
- * error; only running out of memory is.
+ * Look for Bucardo.pm in one directory, given inside the root. Found
+ * through the root (links resolved inside it) without opening it; not
+ * being there, for whatever reason, is not an error; only running out of
+ * memory is.
  */
 static int
 discover_dir(struct discover_walk *w, const char *rel, int inc)
 {
-	struct buf dir = BUF_INIT, file = BUF_INIT, real = BUF_INIT;
-	struct stat st;
-	char *rp;
+	struct buf dir = BUF_INIT, file = BUF_INIT;
+	struct trust_report tr = TRUST_REPORT_INIT;
+	struct fsloc loc = FSLOC_INIT;
+	struct err e = ERR_INIT;
 	size_t n;
-	int rv = -1;
+	int rv = -1, found;
 
 	if (w->first_only && w->d->active != NULL)
 		return 0;
 	n = strlen(rel);
 	while (n > 1 && rel[n - 1] == '/')
 		n--;
-	if (buf_puts(&dir, w->root) == -1 || buf_append(&dir, rel, n) == -1)
-		goto cleanup;
-	if (discover_searched(w->d, dir.data)) {
-		rv = 0;
-		goto cleanup;
-	}
-	if (discover_strv_push(&w->d->searched, &w->d->nsearched,
-	    dir.data) == -1)
-		goto cleanup;
-	if (buf_puts(&file, dir.data) == -1 ||
-	    buf_puts(&file, dir.data[dir.len - 1] == '/' ? "" : "/") == -1 ||
+	if (buf_puts(&dir, w->root->host) == -1 || buf_append(&dir, rel, n) == -1 ||
+	    buf_append(&file, rel, n) == -1 ||
+	    buf_puts(&file, rel[n - 1] == '/' ? "" : "/") == -1 ||
 	    buf_puts(&file, DISCOVER_MODULE) == -1)
 		goto cleanup;
-
-	if (w->root[0] == '\0') {
-		if ((rp = realpath(file.data, NULL)) == NULL) {
-			rv = errno == ENOMEM ? -1 : 0;
-			goto cleanup;
-		}
-		rv = buf_puts(&real, rp);
-		free(rp);
-		if (rv == -1)
-			goto cleanup;
-	} else if (discover_resolve(&real, w->root,
-	    file.data + strlen(w->root)) == -1) {
+	rv = 0;
+	if (discover_searched(w->d, dir.data))
+		goto cleanup;
+	if ((rv = discover_strv_push(&w->d->searched, &w->d->nsearched, dir.data)) == -1)
+		goto cleanup;
+	found = fsroot_locate(w->root, file.data, FS_FOLLOW | FS_CONTINUE, &loc, &tr, &e);
+	if (found == -1) {
 		rv = errno == ENOMEM ? -1 : 0;
 		goto cleanup;
 	}
-	rv = 0;
-	if (stat(real.data, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    access(real.data, R_OK) == -1)
+	/* A fifo or a device named Bucardo.pm is no copy; an unreadable one is none of ours. */
+	if (!S_ISREG(loc.st.st_mode) ||
+	    faccessat(loc.dirfd, loc.name, R_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) == -1)
 		goto cleanup;
-	rv = discover_add(w, file.data, real.data, &st, inc);
+	rv = discover_add(w, &loc, &loc.st, inc, found == FSROOT_UNTRUSTED ? &tr : NULL, &e);
 cleanup:
-	buf_release(&real);
+	fsloc_release(&loc);
+	trust_report_release(&tr);
 	buf_release(&file);
 	buf_release(&dir);
 	return rv;
@@ -729,8 +415,10 @@ discover_cmp_newest(const void *a, const void *b)
 
 /*
  * Look in every directory matching prefix (literal, e.g. $HOME) followed by
- * pattern, below the root. A pattern matching nothing is itself recorded
- * in d->searched, so "none found" can say where it looked.
+ * pattern, below the root. glob(3) only names candidates: each is then
+ * resolved inside the root by discover_dir, so a link the glob followed
+ * out of the root leads nowhere. A pattern matching nothing is itself
+ * recorded in d->searched, so "none found" can say where it looked.
  */
 static int
 discover_pattern(struct discover_walk *w, const char *prefix,
@@ -738,7 +426,7 @@ discover_pattern(struct discover_walk *w, const char *prefix,
 {
 	struct buf b = BUF_INIT;
 	glob_t g;
-	size_t i, rootlen = strlen(w->root);
+	size_t i, rootlen = strlen(w->root->host);
 	int rv = -1, rc;
 
 	if (strpbrk(pattern, "*?[") == NULL) {
@@ -747,7 +435,7 @@ discover_pattern(struct discover_walk *w, const char *prefix,
 		rv = discover_dir(w, b.data, inc);
 		goto cleanup;
 	}
-	if (discover_glob_escape(&b, w->root) == -1 ||
+	if (discover_glob_escape(&b, w->root->host) == -1 ||
 	    discover_glob_escape(&b, prefix) == -1 ||
 	    buf_puts(&b, pattern) == -1)
 		goto cleanup;
@@ -761,7 +449,7 @@ discover_pattern(struct discover_walk *w, const char *prefix,
 	if (rc != 0 || g.gl_pathc == 0) {
 		globfree(&g);
 		buf_reset(&b);
-		if (buf_puts(&b, w->root) == -1 || buf_puts(&b, prefix) == -1 ||
+		if (buf_puts(&b, w->root->host) == -1 || buf_puts(&b, prefix) == -1 ||
 		    buf_puts(&b, pattern) == -1)
 			goto cleanup;
 		rv = discover_searched(w->d, b.data) ? 0 :
@@ -787,16 +475,12 @@ cleanup:
 static int
 discover_rhel_layout(const struct discover_walk *w)
 {
-	struct buf b = BUF_INIT;
-	struct stat st;
-	const char *vendor = "/usr/share/perl5/vendor_perl";
-	int rhel = 0;
+	struct fsloc loc;
+	struct err ignored = ERR_INIT;
+	int rhel = fsroot_locate(w->root, "/usr/share/perl5/vendor_perl", FS_FOLLOW | FS_ANY_OWNER,
+	    &loc, NULL, &ignored) == 0 && S_ISDIR(loc.st.st_mode);
 
-	if (w->root[0] == '\0')
-		rhel = stat(vendor, &st) == 0 && S_ISDIR(st.st_mode);
-	else if (discover_resolve(&b, w->root, vendor) == 0)
-		rhel = stat(b.data, &st) == 0 && S_ISDIR(st.st_mode);
-	buf_release(&b);
+	fsloc_release(&loc);
 	return rhel;
 }
 
@@ -810,14 +494,14 @@ discover_places_walk(struct discover_walk *w, const char *home, int inc_known)
 	const struct discover_place *pl;
 	const char *prefix;
 	size_t i;
-	int rhel, inc;
+	int rhel, inc, live = w->root->host[0] == '\0';
 
 	rhel = discover_rhel_layout(w);
 	for (i = 0; i < DISCOVER_NPLACES; i++) {
 		pl = &discover_places[i];
 		if (w->first_only && w->d->active != NULL)
 			break;
-		if ((pl->flags & PLACE_ROOT) && w->root[0] == '\0')
+		if ((pl->flags & PLACE_ROOT) && live)
 			continue;
 		if ((pl->flags & PLACE_NOT_RHEL) && rhel)
 			continue;
@@ -836,35 +520,71 @@ discover_places_walk(struct discover_walk *w, const char *home, int inc_known)
 	return 0;
 }
 
-/* The live system: run perl, walk what it says, then the usual places. */
+/*
+ * The directories of PERL5LIB (or PERLLIB when PERL5LIB is unset), which
+ * perl puts before its own @INC (perlrun(1)). perl is not told them: it is
+ * run with a clean environment, so they are walked here.
+ */
+static int
+discover_perl_lib(struct discover_walk *w, const struct discover_options *o)
+{
+	const char *value = o->perl5lib != NULL ? o->perl5lib : o->perllib, *p, *end;
+	char *dir;
+	int rv = 0;
+
+	if (value == NULL)
+		return 0;
+	for (p = value; *p != '\0' && rv == 0; p = *end == ':' ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if (end == p || *p != '/')
+			continue;	/* relative: the current directory's, not Bucardo's */
+		if ((dir = strndup(p, (size_t)(end - p))) == NULL)
+			return -1;
+		rv = discover_dir(w, dir, 1);
+		free(dir);
+	}
+	return rv;
+}
+
+/* The live system: ask perl, walk what it says, then the usual places. */
 static int
 discover_live(struct discover_walk *w, const struct discover_options *o,
     const char *path_env, struct err *e)
 {
-	struct discovery *d = w->d;
 	struct buf inc = BUF_INIT;
-	char *linkdir = NULL, *p, *end;
-	int taint = 0, inc_known = 0, rv = -1;
+	struct err why = ERR_INIT;
+	char *script = NULL, *perl = NULL, *linkdir = NULL, *p, *end;
+	int taint = 0, inc_known = 0, rv = -1, asked;
 
-	if (discover_which(&d->script, path_env, DISCOVER_SCRIPT) == -1 ||
-	    (d->script != NULL && discover_shebang(&d->perl, &taint,
-	    d->script, path_env) == -1) ||
-	    (d->perl == NULL &&
-	    discover_which(&d->perl, path_env, "perl") == -1))
+	if (discover_which(&script, path_env, DISCOVER_SCRIPT) == -1 ||
+	    (script != NULL && discover_shebang(&perl, &taint, script, path_env) == -1) ||
+	    (perl == NULL && discover_which(&perl, path_env, "perl") == -1))
 		goto nomem;
 
 	/*
-	 * No perl at all: Bucardo cannot run, but the copies are still worth
-	 * reporting, ranked as a stock perl would rank them.
+	 * No perl, or one we may not run: Bucardo cannot be asked, but the
+	 * copies are still worth reporting, ranked as a stock perl would rank
+	 * them.
 	 */
-	if (d->perl != NULL) {
-		if (discover_ask_inc(&inc, d->perl, taint, e) == -1)
+	if (perl != NULL) {
+		asked = perl_ask_inc(o->host, perl, taint, &inc, &why);
+		if (asked == -1) {
+			err_set(e, NULL, "%s", why.msg);
 			goto cleanup;
-		inc_known = 1;
-		if (d->script != NULL &&
-		    discover_link_dir(&linkdir, d->script) == -1)
+		}
+		if (asked != 0) {
+			if (asprintf(&w->d->warning, "%s; which copy Bucardo loads is guessed "
+			    "from the usual @INC order", why.msg) == -1)
+				w->d->warning = NULL;
+		} else
+			inc_known = 1;
+	}
+	if (inc_known) {
+		if (script != NULL && discover_link_dir(&linkdir, script) == -1)
 			goto nomem;
 		if (linkdir != NULL && discover_dir(w, linkdir, 1) == -1)
+			goto nomem;
+		if (!taint && discover_perl_lib(w, o) == -1)
 			goto nomem;
 		for (p = inc.data, end = inc.data + inc.len;
 		    p != NULL && p < end; p += strlen(p) + 1)
@@ -879,6 +599,8 @@ nomem:
 	err_sys(e, NULL, "discovering Bucardo.pm");
 cleanup:
 	free(linkdir);
+	free(perl);
+	free(script);
 	buf_release(&inc);
 	return rv;
 }
@@ -887,27 +609,16 @@ static int
 discover_collect(struct discovery *d, const struct discover_options *o,
     int first_only, struct err *e)
 {
-	struct discover_walk w = { d, "", first_only, NULL, 0 };
+	struct discover_walk w = { d, o->root, first_only, NULL, 0 };
 	const char *path_env;
-	char *root = NULL;
-	int rv = -1;
+	int rv;
 
 	path_env = o->path_env != NULL ? o->path_env : DISCOVER_DEFAULT_PATH;
-	if (o->root != NULL) {
-		if ((root = realpath(o->root, NULL)) == NULL) {
-			err_sys(e, o->root, "cannot use as root");
-			goto cleanup;
-		}
-		if (strcmp(root, "/") != 0)
-			w.root = root;
-	}
-	if (w.root[0] == '\0')
+	if (o->root->host[0] == '\0')
 		rv = discover_live(&w, o, path_env, e);
 	else if ((rv = discover_places_walk(&w, o->home, 0)) == -1)
-		err_sys(e, w.root, "discovering Bucardo.pm");
-cleanup:
+		err_sys(e, o->root->host, "discovering Bucardo.pm");
 	free(w.seen);
-	free(root);
 	return rv;
 }
 
@@ -941,15 +652,16 @@ discovery_release(struct discovery *d)
 
 	for (i = 0; i < d->ncopies; i++) {
 		free(d->copies[i].path);
-		free(d->copies[i].found_as);
+		free(d->copies[i].inner);
+		free(d->copies[i].why);
+		free(d->copies[i].fault_path);
 	}
 	free(d->copies);
 	for (i = 0; i < d->nsearched; i++)
 		free(d->searched[i]);
 	free(d->searched);
-	free(d->perl);
-	free(d->script);
 	free(d->active);
+	free(d->warning);
 	*d = (struct discovery)DISCOVERY_INIT;
 }
 
@@ -957,16 +669,11 @@ char *
 discover_perl(const struct discover_options *o)
 {
 	const char *path_env;
-	char *script = NULL, *perl = NULL, *root;
-	int taint, live = 1;
+	char *script = NULL, *perl = NULL;
+	int taint;
 
 	path_env = o->path_env != NULL ? o->path_env : DISCOVER_DEFAULT_PATH;
-	if (o->root != NULL && (root = realpath(o->root, NULL)) != NULL) {
-		live = strcmp(root, "/") == 0;
-		free(root);
-	} else if (o->root != NULL)
-		live = 0;
-	if (live && discover_which(&script, path_env, DISCOVER_SCRIPT) == 0 &&
+	if (o->root->host[0] == '\0' && discover_which(&script, path_env, DISCOVER_SCRIPT) == 0 &&
 	    script != NULL)
 		discover_shebang(&perl, &taint, script, path_env);
 	free(script);

@@ -1,39 +1,64 @@
 /* hook.c: installing and removing the apt DPkg::Post-Invoke hook. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "buf.h"
 #include "hook.h"
 
-#define HOOK_FILE	"/etc/apt/apt.conf.d/80bucardo-aiven"
 #define HOOK_MARK	"// Written by bucardo-aiven hook install"
 
-char *
-hook_path(const char *root)
+int
+hook_binary_ok(const char *binary, struct err *e)
 {
-	char *p;
+	static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/._+-";
 
-	if (asprintf(&p, "%s%s", root != NULL && strcmp(root, "/") != 0 ? root : "",
-	    HOOK_FILE) == -1)
-		return NULL;
-	return p;
+	if (binary[0] != '/' || binary[strspn(binary, allowed)] != '\0')
+		return err_set(e, NULL, "the hook's command must be an absolute path of letters, "
+		    "digits and /._+- only, which apt and sh both read literally; install the tool "
+		    "under a plain path such as /usr/sbin and give it with --binary");
+	return 0;
 }
 
-/* Is the file at path one this tool wrote? (Never remove an admin's own file.) */
+/* The apt configuration directory below root, opened: it must pass the trust rule. */
 static int
-hook_ours(const char *path)
+hook_dir(struct fsroot *root, struct fsloc *loc, struct err *e)
+{
+	int rc = fsroot_locate(root, HOOK_DIR, FS_FOLLOW | FS_OPEN_DIR, loc, NULL, e);
+
+	if (rc == -1 && (errno == ENOENT || errno == ENOTDIR))
+		err_hint(e, "is apt installed here?");
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * Is the file name in dirfd one this tool wrote? Never remove or replace an
+ * admin's own file. Only a regular file is opened, without blocking.
+ */
+static int
+hook_ours(int dirfd, const char *name)
 {
 	char head[sizeof(HOOK_MARK)];
-	int fd;
+	struct stat st;
 	ssize_t n;
+	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
 		return 0;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
 	n = read(fd, head, sizeof(head) - 1);
 	close(fd);
 	if (n != (ssize_t)sizeof(head) - 1)
@@ -43,99 +68,81 @@ hook_ours(const char *path)
 }
 
 int
-hook_installed(const char *root)
+hook_installed(struct fsroot *root)
 {
-	char *path = hook_path(root);
-	int ours = path != NULL && hook_ours(path);
+	struct fsloc loc;
+	struct err ignored = ERR_INIT;
+	int ours = hook_dir(root, &loc, &ignored) == 0 && hook_ours(loc.fd, HOOK_NAME);
 
-	free(path);
+	fsloc_release(&loc);
 	return ours;
 }
 
 int
-hook_install(const char *root, const char *binary, struct err *e)
+hook_install(struct fsroot *root, const char *binary, struct err *e)
 {
-	struct buf text = BUF_INIT, tmp = BUF_INIT;
+	struct buf text = BUF_INIT;
+	struct fsloc loc;
 	struct stat st;
-	char *path = hook_path(root), *slash;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
-	if (path == NULL)
-		return err_sys(e, HOOK_FILE, "out of memory");
-	if (strpbrk(binary, "\"'\\ \n;") != NULL) {
-		err_set(e, binary, "the tool's path has characters an apt hook cannot quote; "
-		    "install it under a plain path such as /usr/sbin");
+	if (hook_binary_ok(binary, e) == -1)
+		return -1;
+	if (hook_dir(root, &loc, e) == -1)
+		goto done;
+	if (fstatat(loc.fd, HOOK_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !hook_ours(loc.fd, HOOK_NAME)) {
+		err_set(e, NULL, "%s/%s: exists and was not written by bucardo-aiven; move it "
+		    "aside first", loc.host, HOOK_NAME);
 		goto done;
 	}
-	if (lstat(path, &st) == 0 && !hook_ours(path)) {
-		err_set(e, path, "exists and was not written by bucardo-aiven; "
-		    "move it aside first");
-		goto done;
-	}
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		err_sys(e, path, "is not a directory; is apt installed here?");
-		goto done;
-	}
-	*slash = '/';
 	/*
 	 * apt runs Post-Invoke through sh -c: "|| true" keeps a failure from
-	 * failing the apt run (the tool logs it), and the -x test keeps apt
-	 * working once the tool is removed without the hook.
+	 * failing the apt run, and the -x test keeps apt working once the
+	 * tool is removed without the hook.
 	 */
 	if (buf_printf(&text,
 	    "%s; remove with: bucardo-aiven hook remove\n"
 	    "// Re-applies the Bucardo patch after every package operation, for the\n"
 	    "// copies of Bucardo.pm that no package manager owns (CPAN, local::lib).\n"
 	    "DPkg::Post-Invoke { \"if [ -x %s ]; then %s apply --reapply -q || true; fi\"; };\n",
-	    HOOK_MARK, binary, binary) == -1 ||
-	    buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) == -1) {
-		err_sys(e, path, "out of memory");
+	    HOOK_MARK, binary, binary) == -1) {
+		err_sys(e, loc.host, "out of memory");
 		goto done;
 	}
-	if ((fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) == -1) {
-		err_sys(e, tmp.data, "cannot write the apt hook");
-		goto done;
-	}
-	if (write(fd, text.data, text.len) != (ssize_t)text.len || fsync(fd) == -1 ||
-	    close(fd) == -1) {
-		fd = -1;
-		err_sys(e, tmp.data, "cannot write the apt hook");
-		unlink(tmp.data);
-		goto done;
-	}
-	fd = -1;
-	if (rename(tmp.data, path) == -1) {
-		err_sys(e, path, "cannot install the apt hook");
-		unlink(tmp.data);
-		goto done;
-	}
-	rc = 0;
+	rc = atomic_write_at(loc.fd, loc.host, HOOK_NAME, text.data, text.len, 0644, 0, e);
 done:
-	if (fd != -1)
-		close(fd);
+	fsloc_release(&loc);
 	buf_release(&text);
-	buf_release(&tmp);
-	free(path);
 	return rc;
 }
 
 int
-hook_remove(const char *root, struct err *e)
+hook_remove(struct fsroot *root, int *removed, struct err *e)
 {
-	char *path = hook_path(root);
+	struct fsloc loc;
 	struct stat st;
 	int rc = 0;
 
-	if (path == NULL)
-		return err_sys(e, HOOK_FILE, "out of memory");
-	if (lstat(path, &st) == -1)
-		rc = errno == ENOENT ? 0 : err_sys(e, path, "cannot inspect the apt hook");
-	else if (!hook_ours(path))
-		rc = err_set(e, path, "was not written by bucardo-aiven; left alone");
-	else if (unlink(path) == -1)
-		rc = err_sys(e, path, "cannot remove the apt hook");
-	free(path);
+	*removed = 0;
+	if (hook_dir(root, &loc, e) == -1) {
+		rc = errno == ENOENT ? 0 : -1;	/* no apt: no hook */
+		fsloc_release(&loc);
+		return rc;
+	}
+	if (fstatat(loc.fd, HOOK_NAME, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		rc = errno == ENOENT ? 0 : err_sys(e, NULL, "%s/%s: cannot inspect the apt hook",
+		    loc.host, HOOK_NAME);
+	else if (!hook_ours(loc.fd, HOOK_NAME))
+		rc = err_set(e, NULL, "%s/%s: was not written by bucardo-aiven; left alone",
+		    loc.host, HOOK_NAME);
+	else if (unlinkat(loc.fd, HOOK_NAME, 0) == -1)
+		rc = err_sys(e, NULL, "%s/%s: cannot remove the apt hook", loc.host, HOOK_NAME);
+	else if (fsroot_sync_dir(loc.fd) == -1)
+		rc = err_sys(e, NULL, "%s: the hook was removed, but flushing the directory "
+		    "failed", loc.host);
+	else
+		*removed = 1;
+	fsloc_release(&loc);
 	return rc;
 }

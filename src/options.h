@@ -4,6 +4,8 @@
 
 #include <limits.h>
 
+#include "fsroot.h"
+
 #define PROGNAME		"bucardo-aiven"
 #define DEFAULT_FUNCTION	"aiven_extras.session_replication_role"
 
@@ -26,7 +28,8 @@ enum {
 	OPT_FORCE = 1 << 5,
 	OPT_KEEP_PERL_ENV = 1 << 6,
 	OPT_BUCARDO_DB = 1 << 7,
-	OPT_REAPPLY = 1 << 8
+	OPT_REAPPLY = 1 << 8,
+	OPT_BINARY = 1 << 9
 };
 
 struct options {
@@ -36,6 +39,7 @@ struct options {
 	const char	*rules_dir;
 	const char	*function;
 	const char	*bucardo_db;
+	const char	*binary;	/* hook install --binary */
 	int		 json;
 	int		 quiet;
 	int		 verbose;
@@ -50,9 +54,20 @@ struct options {
 	unsigned	 seen;		/* OPT_* given on the command line */
 	char		**files;
 	int		 nfiles;
-	char		 root_real[PATH_MAX];	/* realpath of root, "" without one */
-	char		 state_buf[PATH_MAX];
-	char		 pid_buf[PATH_MAX];
+	/*
+	 * Every path is found from one of these (fsroot.h): the root the tool
+	 * works on, and the host's own / for what the administrator names on
+	 * the command line (--state-dir, --pid-dir, --rules) and for the perl
+	 * that is run. Without --root they are the same.
+	 */
+	struct fsroot	*fs;		/* / or --root DIR */
+	struct fsroot	*host;
+	struct fsroot	*state_fs;	/* fs (the default) or host (--state-dir) */
+	char		*state_inner;	/* the state directory inside state_fs */
+	struct fsroot	*pid_fs;	/* fs (the default) or host (--pid-dir) */
+	char		*pid_inner;
+	char		*state_buf;	/* state_dir and pid_dir as the host sees them */
+	char		*pid_buf;
 };
 
 #endif

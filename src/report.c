@@ -176,6 +176,14 @@ json_file(const struct file_report *f)
 	json_object_object_add(o, "active", json_object_new_boolean(f->active));
 	json_object_object_add(o, "changed", json_object_new_boolean(f->changed));
 	json_object_object_add(o, "failed", json_object_new_boolean(f->failed));
+	if (f->untrusted) {
+		json_object *t = json_object_new_object();
+
+		/* Who could change it, and where: the trust rule's first refusal. */
+		json_object_object_add(t, "path", jstr(f->fault_path));
+		json_object_object_add(t, "uid", json_object_new_int64(f->fault_uid));
+		json_object_object_add(o, "untrusted", t);
+	}
 	if (f->action != NULL)
 		json_object_object_add(o, "action", jstr(f->action));
 	if (f->perl_check != NULL)
@@ -291,6 +299,8 @@ report_release(struct report *r)
 		}
 		free(f->statements);
 		free(f->path);
+		free(f->inner);
+		free(f->fault_path);
 		free(f->real);
 		free(f->version);
 		free(f->layout);

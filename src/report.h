@@ -16,6 +16,7 @@ struct statement_report {
 
 struct file_report {
 	char		*path;		/* as given or found */
+	char		*inner;		/* the path inside the root (--root), as asked for */
 	char		*real;		/* symlinks resolved; NULL when unreadable */
 	char		*version;	/* Bucardo's $VERSION, NULL when unknown */
 	char		*layout;	/* patches/ layout name */
@@ -26,6 +27,9 @@ struct file_report {
 	int		 active;	/* the copy perl would load */
 	int		 changed;	/* the file was (or, with --check, would be) changed */
 	int		 failed;
+	int		 untrusted;	/* fails the trust rule: never read, compiled or written */
+	char		*fault_path;	/* untrusted: the first component that fails */
+	long		 fault_uid;	/* untrusted: its owner */
 	char		*message;	/* the error, or a note, or NULL */
 	char		*diff;		/* unified diff when asked for */
 	struct statement_report	*statements;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsroot.h"
 #include "rules.h"
 #include "rules_builtin.h"
 
@@ -244,34 +245,39 @@ rules_name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int
-rules_load_file(struct ruleset *rs, const char *path, struct err *e)
-{
-	struct buf text = BUF_INIT;
-	int fd, rc = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return err_sys(e, path, "cannot open rules file");
-	if (buf_read_fd(&text, fd, RULES_FILE_LIMIT) == -1)
-		err_sys(e, path, "cannot read rules file");
-	else
-		rc = rules_parse(rs, path, text.data ? text.data : "", text.len, e);
-	close(fd);
-	buf_release(&text);
-	return rc;
-}
-
 int
-rules_load_dir(struct ruleset *rs, const char *dir, struct err *e)
+rules_load_dir(struct ruleset *rs, struct fsroot *host, const char *dir, struct err *e)
 {
-	DIR *d;
+	struct fsloc loc = FSLOC_INIT;
+	struct trust_report tr = TRUST_REPORT_INIT;
+	struct buf text = BUF_INIT;
 	struct dirent *de;
-	char **names = NULL, path[4096];
+	char **names = NULL, *path = NULL, *abs = NULL;
 	size_t n = 0, i;
-	int rc = -1;
+	int rc = -1, fd, got;
+	DIR *d = NULL;
 
-	if ((d = opendir(dir)) == NULL)
-		return err_sys(e, dir, "cannot read rules directory");
+	/*
+	 * Rules decide what is written into a module root loads: they must be
+	 * as trustworthy as the module, so the directory and each file pass
+	 * the trust rule, found through the host's root.
+	 */
+	if (fsroot_inner(host, dir, &abs, e) == -1)
+		return -1;
+	if ((got = fsroot_locate(host, abs, FS_FOLLOW | FS_OPEN_DIR, &loc, &tr, e)) != 0) {
+		if (got == FSROOT_UNTRUSTED) {
+			err_hint(e, "rules from there are not used");
+			rc = got;
+		}
+		goto cleanup;
+	}
+	if ((fd = openat(loc.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		err_sys(e, dir, "cannot read rules directory");
+		goto cleanup;
+	}
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
 		char **p;
@@ -294,16 +300,36 @@ rules_load_dir(struct ruleset *rs, const char *dir, struct err *e)
 	}
 	qsort(names, n, sizeof(*names), rules_name_cmp);
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (rules_load_file(rs, path, e) == -1)
+		free(path);
+		buf_reset(&text);
+		if (asprintf(&path, "%s/%s", loc.inner, names[i]) == -1) {
+			path = NULL;
+			err_sys(e, dir, "out of memory");
+			goto cleanup;
+		}
+		trust_report_release(&tr);
+		if ((got = fsroot_read(host, path, 0, RULES_FILE_LIMIT, &text, &tr, e)) != 0) {
+			if (got == FSROOT_UNTRUSTED) {
+				err_hint(e, "rules from there are not used");
+				rc = got;
+			}
+			goto cleanup;
+		}
+		if (rules_parse(rs, path, text.data ? text.data : "", text.len, e) == -1)
 			goto cleanup;
 	}
 	rc = 0;
 cleanup:
+	if (d != NULL)
+		closedir(d);
+	fsloc_release(&loc);
+	trust_report_release(&tr);
+	buf_release(&text);
+	free(path);
+	free(abs);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	closedir(d);
 	return rc;
 }
 

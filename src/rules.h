@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "errmsg.h"
+#include "fsroot.h"
 
 /*
  * A rules file is a list of "key value" lines; '#' starts a comment line.
@@ -51,8 +52,13 @@ int	rules_parse(struct ruleset *rs, const char *name, const char *text, size_t l
 	    struct err *e);
 /* The rules built into the binary from patches/ at build time. */
 int	rules_load_builtin(struct ruleset *rs, struct err *e);
-/* Every *.rules file of dir, in name order (for --rules DIR). */
-int	rules_load_dir(struct ruleset *rs, const char *dir, struct err *e);
+/*
+ * Every *.rules file of dir (for --rules DIR), in name order, found from
+ * host's root: the directory and each file must pass the trust rule
+ * (trust.h), since the rules decide what is written into a module root
+ * loads. Returns 0, FSROOT_UNTRUSTED or -1, with e set on failure.
+ */
+int	rules_load_dir(struct ruleset *rs, struct fsroot *host, const char *dir, struct err *e);
 void	rules_release(struct ruleset *rs);
 
 /* Is name a plain SQL function name (identifier, optionally schema-qualified)? */

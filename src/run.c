@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "esc.h"
+#include "statedir.h"
 #include "running.h"
 #include "watchlist.h"
 #include "run.h"
@@ -17,12 +19,16 @@ void
 run_complain(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
+	int n;
 
-	fprintf(stderr, "%s: ", PROGNAME);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* Paths, file content and server text from outside: never raw to a terminal. */
+	esc_fprintf(stderr, "%s: %s\n", PROGNAME, n == -1 ? "out of memory" : msg);
+	if (n != -1)
+		free(msg);
 }
 
 /* A failure of the whole run: on stderr now, and in the JSON document. */
@@ -82,78 +88,105 @@ run_note_file(struct file_report *f, const char *msg)
 	f->message = strdup(msg);
 }
 
-/*
- * The name a file goes by in the store and the watch list. Under --root it
- * is the path inside the root, as dpkg --root records paths, so that the
- * state stays true when the tree is booted or used as a chroot.
- */
-const char *
-run_store_name(const struct options *o, const char *real)
-{
-	size_t n;
-
-	if (o->root == NULL || o->root_real[0] == '\0')
-		return real;
-	n = strlen(o->root_real);
-	if (strncmp(real, o->root_real, n) == 0 && real[n] == '/')
-		return real + n;
-	return real;
-}
-
 void
 run_discover_options(const struct options *o, struct discover_options *d)
 {
-	d->root = o->root;
-	d->path_env = getenv("PATH") ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+	memset(d, 0, sizeof(*d));
+	d->root = o->fs;
+	d->host = o->host;
+	d->path_env = getenv("PATH");
 	d->home = getenv("HOME");
+	d->perl5lib = getenv("PERL5LIB");
+	d->perllib = getenv("PERLLIB");
+}
+
+/* The canonical host path asked leads to inside the root, or NULL. */
+static char *
+run_canonical(const struct options *o, const char *asked)
+{
+	struct fsloc loc;
+	struct err e = ERR_INIT;
+	char *host = NULL;
+
+	if (fsroot_locate(o->fs, asked, FS_FOLLOW | FS_ANY_OWNER, &loc, NULL, &e) == 0) {
+		host = loc.host;
+		loc.host = NULL;
+	}
+	fsloc_release(&loc);
+	return host;
+}
+
+/* A report entry for a file found or named: its host path and the path inside the root. */
+static struct file_report *
+run_add_file(struct report *r, const struct fsroot *fs, const char *inner)
+{
+	struct file_report *f;
+	char *host;
+
+	if (asprintf(&host, "%s%s", fs->host, inner) == -1)
+		return NULL;
+	f = report_add(r, host);
+	free(host);
+	if (f == NULL || (f->inner = strdup(inner)) == NULL)
+		return NULL;
+	return f;
 }
 
 /*
  * apply --reapply works on the files apply patched before (STATE/watchlist),
- * limited to the FILEs given, if any. A listed file that is gone (its
- * package was removed) is left out: nothing to keep patched.
+ * limited to the FILEs given, if any. Each entry is a path inside the root,
+ * found again through it (so no entry can lead out of it) and judged again
+ * when examined, since ownership may have changed since it was listed. A
+ * listed file that is gone (its package was removed) is left out: nothing
+ * to keep patched.
  */
 static int
 gather_watched(struct options *o, struct report *r)
 {
+	struct statedir sd = STATEDIR_INIT;
 	struct err e = ERR_INIT;
-	struct stat st;
-	char **paths, real[PATH_MAX];
-	size_t n, i;
-	int k, keep, rc = 0;
+	struct fsloc loc;
+	char **paths = NULL, *inner;
+	size_t n = 0, i;
+	int k, keep, rc = -1, got, gone;
 
-	if (watchlist_read(&paths, &n, o->state_dir, &e) == -1) {
+	if (statedir_open(&sd, o->state_fs, o->state_inner, STATEDIR_READ, &e) == -1 ||
+	    watchlist_read(&paths, &n, &sd, &e) == -1) {
 		run_fail(r, "%s", e.msg);
-		return -1;
+		goto cleanup;
 	}
+	rc = 0;
 	for (i = 0; i < n && rc == 0; i++) {
-		char path[PATH_MAX];
-
-		/* Under --root the list holds paths inside the root (store_name). */
-		if (snprintf(path, sizeof(path), "%s%s", o->root != NULL ? o->root_real : "",
-		    paths[i]) >= (int)sizeof(path))
-			continue;
 		keep = o->nfiles == 0;
-		for (k = 0; k < o->nfiles && !keep; k++)
-			keep = realpath(o->files[k], real) != NULL && strcmp(real, path) == 0;
-		if (keep && lstat(path, &st) == 0 && report_add(r, path) == NULL)
+		for (k = 0; k < o->nfiles && !keep; k++) {
+			if (fsroot_inner(o->fs, o->files[k], &inner, &e) == 0)
+				keep = strcmp(inner, paths[i]) == 0;
+			free(inner);
+		}
+		got = fsroot_locate(o->fs, paths[i], FS_FOLLOW | FS_ANY_OWNER, &loc, NULL, &e);
+		gone = (got == -1 && errno == ENOENT) || (got == 0 && loc.st.st_mode == 0);
+		fsloc_release(&loc);
+		if (keep && !gone && run_add_file(r, o->fs, paths[i]) == NULL)
 			rc = -1;
 	}
+cleanup:
 	watchlist_free(paths, n);
+	statedir_close(&sd);
 	return rc;
 }
 
 /*
  * The files a command works on: the ones given, or every copy discovery
  * finds. want_active asks which one perl loads (costs one perl run when
- * files are given).
+ * files are given). A FILE outside --root is refused for itself.
  */
 int
 run_gather(struct options *o, struct report *r, struct discovery *d, int want_active)
 {
 	struct discover_options dopt;
 	struct err e = ERR_INIT;
-	char *active = NULL, real[PATH_MAX];
+	struct file_report *f;
+	char *active = NULL, *inner, *canon;
 	size_t i;
 	int k;
 
@@ -168,10 +201,10 @@ run_gather(struct options *o, struct report *r, struct discovery *d, int want_ac
 		r->discovered = 1;
 		r->searched = d->searched;
 		r->nsearched = d->nsearched;
+		if (d->warning != NULL && (r->warning = strdup(d->warning)) == NULL)
+			return -1;
 		for (i = 0; i < d->ncopies; i++) {
-			struct file_report *f = report_add(r, d->copies[i].path);
-
-			if (f == NULL)
+			if ((f = run_add_file(r, o->fs, d->copies[i].inner)) == NULL)
 				return -1;
 			f->active = d->copies[i].active;
 		}
@@ -180,12 +213,18 @@ run_gather(struct options *o, struct report *r, struct discovery *d, int want_ac
 	if (want_active && discover_active(&active, &dopt, &e) == -1)
 		run_complain("%s (which copy perl loads is not shown)", e.msg);
 	for (k = 0; k < o->nfiles; k++) {
-		struct file_report *f = report_add(r, o->files[k]);
-
-		if (f == NULL)
+		if (fsroot_inner(o->fs, o->files[k], &inner, &e) == -1) {
+			if ((f = report_add(r, o->files[k])) == NULL)
+				return -1;
+			run_fail_file(f, "%s", e.msg);
+			continue;
+		}
+		f = report_add(r, o->files[k]);
+		if (f == NULL || (f->inner = inner) == NULL)
 			return -1;
-		f->active = active != NULL && realpath(o->files[k], real) != NULL &&
-		    strcmp(real, active) == 0;
+		canon = active != NULL ? run_canonical(o, inner) : NULL;
+		f->active = canon != NULL && strcmp(canon, active) == 0;
+		free(canon);
 	}
 	free(active);
 	return 0;
@@ -197,22 +236,58 @@ run_load_rules(const struct options *o, struct ruleset *rs, struct report *r)
 	struct err e = ERR_INIT;
 	int rc;
 
-	rc = o->rules_dir != NULL ? rules_load_dir(rs, o->rules_dir, &e) :
+	rc = o->rules_dir != NULL ? rules_load_dir(rs, o->host, o->rules_dir, &e) :
 	    rules_load_builtin(rs, &e);
-	if (rc == -1)
+	if (rc != 0)
 		run_fail(r, "%s", e.msg);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }
 
-/* Read and judge one file, filling its report entry. */
+/*
+ * The words for a file that fails the trust rule, and how to patch it
+ * anyway: as the one who controls it, with a state directory of their own.
+ */
+static void
+run_untrusted(struct file_report *f, const struct trust_report *tr, const struct err *e)
+{
+	char *msg;
+
+	f->untrusted = 1;
+	f->state = "untrusted";
+	f->fault_uid = (long)tr->uid;
+	free(f->fault_path);
+	f->fault_path = tr->path != NULL ? strdup(tr->path) : NULL;
+	if (tr->fault == TRUST_OWNER) {
+		if (asprintf(&msg, "%s; never read, compiled or written as root: patch it as uid %lu, "
+		    "with a state directory of their own (bucardo-aiven --state-dir DIR apply %s)",
+		    e->msg, (unsigned long)tr->uid, f->path) == -1)
+			msg = NULL;
+	} else if (asprintf(&msg, "%s; never read, compiled or written as root: make it writable "
+	    "by its owner alone (chmod go-w %s)", e->msg, tr->path ? tr->path : f->path) == -1)
+		msg = NULL;
+	free(f->message);
+	f->message = msg;
+}
+
 int
 run_examine(const struct options *o, const struct ruleset *rs, struct file_report *f,
     struct target *t, struct analysis *a)
 {
+	struct trust_report tr = TRUST_REPORT_INIT;
 	struct err e = ERR_INIT;
 	size_t i;
+	int got;
 
-	if (atomic_open(t, f->path, &e) == -1)
+	if (f->inner == NULL)
+		return -1;	/* refused when gathered */
+	got = atomic_open(t, o->fs, f->path, f->inner, &tr, &e);
+	if (got == FSROOT_UNTRUSTED) {
+		run_untrusted(f, &tr, &e);
+		trust_report_release(&tr);
+		return RUN_UNTRUSTED;
+	}
+	trust_report_release(&tr);
+	if (got == -1)
 		return run_fail_file(f, "%s", e.msg);
 	free(f->real);
 	f->real = strdup(t->real);
@@ -249,6 +324,17 @@ run_examine(const struct options *o, const struct ruleset *rs, struct file_repor
 	return 0;
 }
 
+/*
+ * A file that failed the trust rule: a failure of the run when the admin
+ * named it, when Bucardo loads it, or when --reapply was keeping it
+ * patched; otherwise only a note, and the other copies go on.
+ */
+int
+run_untrusted_fails(const struct options *o, const struct file_report *f)
+{
+	return o->nfiles > 0 || o->reapply || f->active;
+}
+
 int
 run_add_diff(struct file_report *f, const char *path, const struct buf *old, const struct buf *new)
 {
@@ -273,7 +359,7 @@ run_restart_advice(const struct options *o, struct report *r, int only_changed)
 	struct stat st;
 	size_t i;
 
-	if (running_bucardo(o->pid_dir, &daemon, &e) != 1)
+	if (running_bucardo(o->pid_fs, o->pid_inner, &daemon, &e) != 1)
 		return;
 	for (i = 0; i < r->nfiles; i++) {
 		const struct file_report *f = &r->files[i];

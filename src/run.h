@@ -25,14 +25,7 @@ int	run_fail_file(struct file_report *f, const char *fmt, ...)
 /* Attach a note to a file's report, replacing any earlier one. */
 void	run_note_file(struct file_report *f, const char *msg);
 
-/*
- * The name a file goes by in the store and the watch list. Under --root it
- * is the path inside the root, as dpkg --root records paths, so that the
- * state stays true when the tree is booted or used as a chroot.
- */
-const char	*run_store_name(const struct options *o, const char *real);
-
-/* Discovery's options for this run (root, PATH, HOME). */
+/* Discovery's options for this run (the roots, PATH, HOME, PERL5LIB). */
 void	run_discover_options(const struct options *o, struct discover_options *d);
 
 /*
@@ -45,9 +38,23 @@ int	run_gather(struct options *o, struct report *r, struct discovery *d, int wan
 /* The rules: built in, or --rules DIR. */
 int	run_load_rules(const struct options *o, struct ruleset *rs, struct report *r);
 
-/* Read and judge one file, filling its report entry. */
+/* run_examine's result for a file that fails the trust rule. */
+#define RUN_UNTRUSTED	1
+
+/*
+ * Read and judge one file, filling its report entry: 0 when read and
+ * analysed; RUN_UNTRUSTED when it fails the trust rule (nothing read; the
+ * entry says "untrusted", who controls it and how to patch it anyway);
+ * -1 when it cannot be read (the entry is marked failed).
+ */
 int	run_examine(const struct options *o, const struct ruleset *rs, struct file_report *f,
-    struct target *t, struct analysis *a);
+	    struct target *t, struct analysis *a);
+
+/*
+ * Does a file that failed the trust rule make the run fail? When the admin
+ * named it, when Bucardo loads it, or with --reapply; otherwise only a note.
+ */
+int	run_untrusted_fails(const struct options *o, const struct file_report *f);
 
 /* Attach the unified diff from old to new to a file's report. */
 int	run_add_diff(struct file_report *f, const char *path, const struct buf *old,

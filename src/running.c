@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsroot.h"
 #include "running.h"
 
 #define RUNNING_PIDFILE		"bucardo.mcp.pid"
@@ -165,7 +166,7 @@ cleanup:
 }
 
 int
-running_bucardo(const char *piddir, struct bucardo_daemon *d, struct err *e)
+running_bucardo(struct fsroot *root, const char *piddir, struct bucardo_daemon *d, struct err *e)
 {
 	struct buf pidpath = BUF_INIT, text = BUF_INIT, cmdline = BUF_INIT;
 	char procpath[64];
@@ -179,11 +180,15 @@ running_bucardo(const char *piddir, struct bucardo_daemon *d, struct err *e)
 		err_sys(e, piddir, "cannot build the pid file's path");
 		goto cleanup;
 	}
-	if (running_read(&text, pidpath.data) == -1) {
+	/*
+	 * Bucardo's pid directory belongs to the bucardo user on Debian, who
+	 * can put anything there: it is read without judging its owner, but
+	 * only as a regular file, never through a link, never blocking.
+	 */
+	if (fsroot_read(root, pidpath.data, FS_ANY_OWNER, RUNNING_READ_LIMIT, &text, NULL,
+	    e) == -1) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			rv = 0;
-		else
-			err_sys(e, pidpath.data, "cannot read");
 		goto cleanup;
 	}
 

@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 #include "config.h"
 #include "crash.h"
 #include "git2lazy.h"
+#include "atomic.h"
 #include "store.h"
 
 #define STORE_CHUNK	65536
@@ -27,7 +29,8 @@
 
 struct store {
 	const struct git2_api	*g;
-	char			*dir;
+	struct statedir		 sd;
+	char			*dir;		/* sd.path, for messages and libgit2 */
 	int			 lockfd;
 	git_repository		*repo;
 	git_odb			*odb;
@@ -90,109 +93,6 @@ store_hex(const struct git2_api *g, char hex[GIT_OID_HEXSZ + 1],
 	g->git_oid_tostr(hex, GIT_OID_HEXSZ + 1, oid);
 }
 
-static int
-store_fsync_dir(const char *path, struct err *e)
-{
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return err_sys(e, path, "cannot open directory to sync it");
-	if (fsync(fd) == -1)
-		rc = err_sys(e, path, "cannot sync directory");
-	close(fd);
-	return rc;
-}
-
-/* Make a new entry in path's parent directory durable. */
-static int
-store_fsync_parent(const char *path, struct err *e)
-{
-	char parent[PATH_MAX];
-	size_t n;
-
-	if (store_pathf(parent, sizeof(parent), e, "%s", path) == -1)
-		return -1;
-	n = strlen(parent);
-	while (n > 1 && parent[n - 1] == '/')
-		parent[--n] = '\0';
-	while (n > 0 && parent[n - 1] != '/')
-		parent[--n] = '\0';
-	while (n > 1 && parent[n - 1] == '/')
-		parent[--n] = '\0';
-	return store_fsync_dir(n > 0 ? parent : ".", e);
-}
-
-/*
- * Create the missing parents of the state directory 0755, as install -d
- * would: under --root, DIR/var/lib may not exist yet. The state directory
- * itself is made 0700 by the caller.
- */
-static int
-store_make_parents(const char *dir, struct err *e)
-{
-	char path[PATH_MAX];
-	size_t i, n = strlen(dir);
-
-	if (n >= sizeof(path))
-		return err_set(e, dir, "path too long");
-	memcpy(path, dir, n + 1);
-	while (n > 1 && path[n - 1] == '/')
-		path[--n] = '\0';
-	for (i = 1; i < n; i++) {
-		if (path[i] != '/')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0755) == -1 && errno != EEXIST)
-			return err_sys(e, path, "cannot create the state directory's parent");
-		path[i] = '/';
-	}
-	return 0;
-}
-
-/*
- * Anyone who can write to the state directory could plant a "backup" that
- * a later revert would install as Bucardo.pm, so it must be ours alone.
- */
-static int
-store_check_dir(const char *dir, enum store_mode mode, struct err *e)
-{
-	struct stat st;
-
-	if (mode == STORE_WRITE) {
-		if (store_make_parents(dir, e) == -1)
-			return -1;
-		if (mkdir(dir, 0700) == 0) {
-			if (store_fsync_parent(dir, e) == -1)
-				return -1;
-		} else if (errno != EEXIST)
-			return err_sys(e, dir, "cannot create the state "
-			    "directory");
-	}
-	if (stat(dir, &st) == -1) {
-		if (errno != ENOENT)
-			return err_sys(e, dir, "cannot inspect the state "
-			    "directory");
-		err_set(e, dir, "no backup store here; nothing has been "
-		    "applied with this state directory");
-		errno = ENOENT;
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return err_set(e, dir, "the state directory is not a "
-		    "directory; move it aside or choose another --state-dir");
-	if (st.st_uid != geteuid())
-		return err_set(e, dir, "the state directory is owned by uid %u, "
-		    "not by uid %u running this, so its backups cannot be "
-		    "trusted; chown %u %s, or choose another --state-dir",
-		    (unsigned)st.st_uid, (unsigned)geteuid(),
-		    (unsigned)geteuid(), dir);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return err_set(e, dir, "the state directory is writable by "
-		    "group or others, who could plant a backup; chmod 700 %s",
-		    dir);
-	return 0;
-}
-
 /* Read the pid the holder of the lock wrote into it; 0 when there is none. */
 static long
 store_lock_holder(int fd)
@@ -211,36 +111,46 @@ store_lock_holder(int fd)
 	return pid;
 }
 
+/*
+ * Take STATE/lock. It is opened without following a link and without
+ * blocking, and must be a regular file of ours with one name: it is
+ * truncated to record our pid, which must never reach another file.
+ */
 static int
 store_lock(struct store *s, unsigned timeout_sec, struct err *e)
 {
-	char path[PATH_MAX], pid[32];
 	struct timespec start, now, pause = { 0, 100 * 1000 * 1000 };
+	struct stat st;
+	char pid[32];
 	long holder, waited_ms;
 	int n;
 
-	if (store_pathf(path, sizeof(path), e, "%s/lock", s->dir) == -1)
-		return -1;
-	if ((s->lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) == -1)
-		return err_sys(e, path, "cannot open the lock file");
+	s->lockfd = openat(s->sd.fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC, 0600);
+	if (s->lockfd == -1)
+		return err_sys(e, s->dir, "cannot open the lock file %s/lock", s->dir);
+	if (fstat(s->lockfd, &st) == -1)
+		return err_sys(e, s->dir, "cannot inspect the lock file");
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
+		return err_set(e, s->dir, "%s/lock is not a plain file of ours (a device, a fifo, "
+		    "another user's, or a hard link); remove it and run again", s->dir);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK)
-			return err_sys(e, path, "cannot lock");
+			return err_sys(e, s->dir, "cannot lock %s/lock", s->dir);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		waited_ms = (long)(now.tv_sec - start.tv_sec) * 1000 +
 		    (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (waited_ms >= (long)timeout_sec * 1000) {
 			if ((holder = store_lock_holder(s->lockfd)) > 0)
-				return err_set(e, path, "another bucardo-aiven "
+				return err_set(e, NULL, "%s/lock: another bucardo-aiven "
 				    "(pid %ld) holds the lock; waited %us, try "
-				    "again when it has finished", holder,
+				    "again when it has finished", s->dir, holder,
 				    timeout_sec);
-			return err_set(e, path, "another process holds the "
-			    "lock; waited %us, try again when it has finished",
+			return err_set(e, NULL, "%s/lock: another process holds the "
+			    "lock; waited %us, try again when it has finished", s->dir,
 			    timeout_sec);
 		}
 		nanosleep(&pause, NULL);
@@ -248,7 +158,7 @@ store_lock(struct store *s, unsigned timeout_sec, struct err *e)
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(s->lockfd, 0) == -1 ||
 	    pwrite(s->lockfd, pid, (size_t)n, 0) != n)
-		return err_sys(e, path, "cannot record our pid in the lock file");
+		return err_sys(e, s->dir, "cannot record our pid in the lock file");
 	return 0;
 }
 
@@ -262,18 +172,23 @@ static int
 store_clear_git_locks(const struct store *s, struct err *e)
 {
 	static const char *const dirs[] = { "store.git", "store.git/refs/heads" };
-	char path[PATH_MAX];
+	struct err missing = ERR_INIT;
 	struct dirent *de;
 	struct stat st;
 	size_t i, n;
 	DIR *d;
-	int rc = 0;
+	int fd, rc = 0;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && rc == 0; i++) {
-		if (store_pathf(path, sizeof(path), e, "%s/%s", s->dir, dirs[i]) == -1)
-			return -1;
-		if ((d = opendir(path)) == NULL)
-			continue;	/* not made yet */
+		if ((fd = statedir_subdir(&s->sd, dirs[i], 0, &missing)) == -1) {
+			if (errno == ENOENT)
+				continue;	/* not made yet */
+			return err_set(e, s->dir, "%s", missing.msg);
+		}
+		if ((d = fdopendir(fd)) == NULL) {
+			close(fd);
+			continue;
+		}
 		while (rc == 0 && (de = readdir(d)) != NULL) {
 			n = strlen(de->d_name);
 			if (n <= 5 || strcmp(de->d_name + n - 5, ".lock") != 0 ||
@@ -281,8 +196,8 @@ store_clear_git_locks(const struct store *s, struct err *e)
 			    !S_ISREG(st.st_mode))
 				continue;
 			if (unlinkat(dirfd(d), de->d_name, 0) == -1 && errno != ENOENT)
-				rc = err_sys(e, path, "cannot remove the stale git lock "
-				    "%s left by an interrupted run", de->d_name);
+				rc = err_sys(e, s->dir, "cannot remove the stale git lock "
+				    "%s/%s left by an interrupted run", dirs[i], de->d_name);
 		}
 		closedir(d);
 	}
@@ -362,7 +277,7 @@ store_git_settings(const struct git2_api *g, struct err *e)
 }
 
 int
-store_open(struct store **out, const char *state_dir, enum store_mode mode,
+store_open(struct store **out, struct fsroot *root, const char *inner, enum store_mode mode,
     unsigned lock_timeout_sec, struct err *e)
 {
 	struct store *s;
@@ -370,14 +285,20 @@ store_open(struct store **out, const char *state_dir, enum store_mode mode,
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return err_sys(e, state_dir, "cannot open the backup store");
+		return err_sys(e, inner, "cannot open the backup store");
 	s->lockfd = -1;
-	if ((s->dir = strdup(state_dir)) == NULL) {
-		err_sys(e, state_dir, "cannot open the backup store");
+	s->sd = (struct statedir)STATEDIR_INIT;
+	if (statedir_open(&s->sd, root, inner, mode == STORE_WRITE ? STATEDIR_CREATE :
+	    STATEDIR_READ, e) == -1)
+		goto fail;
+	if (s->sd.fd == -1) {
+		err_set(e, NULL, "%s%s: no backup store here; nothing has been applied with this "
+		    "state directory", root->host, inner);
+		errno = ENOENT;
 		goto fail;
 	}
-	if (store_check_dir(s->dir, mode, e) == -1 ||
-	    store_lock(s, lock_timeout_sec, e) == -1 ||
+	s->dir = s->sd.path;
+	if (store_lock(s, lock_timeout_sec, e) == -1 ||
 	    (mode == STORE_WRITE && store_clear_git_locks(s, e) == -1) ||
 	    (s->g = git2_load(e)) == NULL ||
 	    store_git_settings(s->g, e) == -1 ||
@@ -393,6 +314,12 @@ fail:
 	return -1;
 }
 
+const struct statedir *
+store_statedir(const struct store *s)
+{
+	return &s->sd;
+}
+
 void
 store_close(struct store *s)
 {
@@ -404,60 +331,99 @@ store_close(struct store *s)
 	}
 	if (s->lockfd != -1)
 		close(s->lockfd);
-	free(s->dir);
+	statedir_close(&s->sd);
 	free(s);
 }
 
-/*
- * Check that the gzip file at path holds exactly data. Returns 1 when it
- * does, 0 when it holds other bytes (or is no gzip file), -1 on error.
- */
+/* Open name in dirfd for reading: a regular file, never a link, never blocking. */
 static int
-store_gz_same(const char *path, const void *data, size_t len, struct err *e)
+store_open_kept(int dirfd, const char *name, const char *path, struct err *e)
 {
-	const unsigned char *want = data;
-	unsigned char *chunk;
 	struct stat st;
-	gzFile gz;
-	size_t off = 0;
-	int fd, n, same = 1, zerr;
+	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1)
 		return err_sys(e, path, "cannot open the kept original");
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return err_set(e, path, "the kept original is not a regular "
-		    "file; move it aside and run again");
+		return err_set(e, path, "the kept original is not a regular file; move it aside "
+		    "and run again");
 	}
-	if ((chunk = malloc(STORE_CHUNK)) == NULL) {
-		close(fd);
-		return err_sys(e, path, "cannot read the kept original");
-	}
-	if ((gz = gzdopen(fd, "rb")) == NULL) {
-		close(fd);
+	return fd;
+}
+
+/*
+ * Read the gzip file fd whole into out, at most STORE_KEPT_LIMIT bytes.
+ * Takes fd. *plain is set when the file was no gzip stream at all.
+ */
+static int
+store_gz_read(int fd, const char *path, struct buf *out, int *plain, struct err *e)
+{
+	unsigned char *chunk;
+	gzFile gz;
+	int n, zerr, rc = -1;
+
+	if ((chunk = malloc(STORE_CHUNK)) == NULL || (gz = gzdopen(fd, "rb")) == NULL) {
 		free(chunk);
+		close(fd);
 		return err_sys(e, path, "cannot read the kept original");
+	}
+	while ((n = gzread(gz, chunk, STORE_CHUNK)) != 0) {
+		if (n < 0) {
+			err_set(e, path, "the kept original is damaged (%s); move it aside and run "
+			    "again", gzerror(gz, &zerr));
+			goto cleanup;
+		}
+		if (out->len + (size_t)n > STORE_KEPT_LIMIT) {
+			err_set(e, path, "the kept original is larger than any Bucardo.pm; not used");
+			goto cleanup;
+		}
+		if (buf_append(out, chunk, (size_t)n) == -1) {
+			err_sys(e, path, "cannot read the kept original");
+			goto cleanup;
+		}
 	}
 	/* gzdirect(): zlib passes a file that is no gzip stream through. */
-	while (same && (n = gzread(gz, chunk, STORE_CHUNK)) != 0) {
-		if (n < 0) {
-			err_set(e, path, "the kept original is damaged (%s); "
-			    "move it aside and run again", gzerror(gz, &zerr));
-			gzclose(gz);
-			free(chunk);
-			return -1;
-		}
-		if ((size_t)n > len - off ||
-		    memcmp(chunk, want + off, (size_t)n) != 0)
-			same = 0;
-		else
-			off += (size_t)n;
-	}
-	if (gzdirect(gz))
-		same = 0;
+	*plain = gzdirect(gz);
+	rc = 0;
+cleanup:
 	gzclose(gz);
 	free(chunk);
-	return same && off == len;
+	return rc;
+}
+
+/*
+ * data gzipped in memory (level 1: a 400 KiB module shrinks almost as well,
+ * at a quarter of level 6's cost), for atomic_write_at.
+ */
+static int
+store_gzip(struct buf *out, const void *data, size_t len)
+{
+	z_stream z;
+	unsigned char *dst = NULL;
+	uLong bound;
+	int zrc, rc = -1;
+
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: a gzip header and trailer, as gzip(1) and zcat expect. */
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len) + 64;
+	if ((dst = malloc(bound)) == NULL)
+		goto cleanup;
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	z.next_out = dst;
+	z.avail_out = (uInt)bound;
+	zrc = deflate(&z, Z_FINISH);
+	buf_reset(out);
+	if (zrc == Z_STREAM_END && buf_append(out, dst, bound - z.avail_out) == 0)
+		rc = 0;
+cleanup:
+	free(dst);
+	deflateEnd(&z);
+	return rc;
 }
 
 /* Is name a gzip copy of base (BASE.ID.gz)? Then *id receives ID. */
@@ -480,138 +446,23 @@ store_is_kept(const char *name, const char *base, char id[GIT_OID_HEXSZ + 1])
 }
 
 /*
- * Remove the temporary files (BASE.ID.gz.XXXXXX) that a run killed while
- * writing a gzip copy left in dir. The caller holds the lock: none is live.
- */
-static void
-store_gz_sweep(const char *dir, const char *base)
-{
-	char id[GIT_OID_HEXSZ + 1], *name;
-	struct dirent *de;
-	struct stat st;
-	size_t n;
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		n = strlen(de->d_name);
-		if (n < 7 || de->d_name[n - 7] != '.' ||
-		    strspn(de->d_name + n - 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789") != 6 ||
-		    (name = strndup(de->d_name, n - 7)) == NULL)
-			continue;
-		if (store_is_kept(name, base, id) &&
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
-			unlinkat(dirfd(d), de->d_name, 0);
-		free(name);
-	}
-	closedir(d);
-}
-
-/*
- * Write data gzipped to a new file at path: a temporary name in the same
- * directory, synced, then linked to path, which fails rather than replace
- * a copy that appeared meanwhile.
+ * The directory below originals/ that keeps the copies of the file rel
+ * (the real path without its leading slash), and the file's base name.
  */
 static int
-store_gz_write(const char *path, const char *dir, const void *data,
-    size_t len, struct err *e)
+store_originals_dir(const struct statedir *sd, const char *rel, int create, const char **base,
+    struct err *e)
 {
-	const unsigned char *p = data;
-	char tmp[PATH_MAX];
-	const char *zmsg;
-	gzFile gz;
-	size_t off;
-	unsigned chunk;
-	int fd = -1, gzfd, rc = -1, zerr;
+	char *dir;
+	const char *slash = strrchr(rel, '/');
+	int fd;
 
-	if (store_pathf(tmp, sizeof(tmp), e, "%s.XXXXXX", path) == -1)
-		return -1;
-	if ((fd = mkstemp(tmp)) == -1)
-		return err_sys(e, tmp, "cannot create");
-	if ((gzfd = dup(fd)) == -1) {
-		err_sys(e, tmp, "cannot write");
-		goto cleanup;
-	}
-	/* Level 1: a 400 KiB module shrinks almost as well, at a quarter of level 6's cost. */
-	if ((gz = gzdopen(gzfd, "wb1")) == NULL) {
-		close(gzfd);
-		err_sys(e, tmp, "cannot write");
-		goto cleanup;
-	}
-	for (off = 0; off < len; off += chunk) {
-		chunk = len - off > STORE_CHUNK ? STORE_CHUNK : (unsigned)(len - off);
-		if (gzwrite(gz, p + off, chunk) != (int)chunk) {
-			zmsg = gzerror(gz, &zerr);
-			if (zerr == Z_ERRNO)
-				err_sys(e, tmp, "cannot write");
-			else
-				err_set(e, tmp, "cannot write: %s", zmsg);
-			gzclose(gz);
-			goto cleanup;
-		}
-	}
-	if ((zerr = gzclose(gz)) != Z_OK) {
-		if (zerr == Z_ERRNO)
-			err_sys(e, tmp, "cannot write");
-		else
-			err_set(e, tmp, "cannot write: zlib error %d", zerr);
-		goto cleanup;
-	}
-	if (fsync(fd) == -1) {
-		err_sys(e, tmp, "cannot sync");
-		goto cleanup;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		err_sys(e, tmp, "cannot write");
-		goto cleanup;
-	}
-	fd = -1;
-	if (link(tmp, path) == -1) {
-		err_sys(e, path, "cannot create the kept original");
-		goto cleanup;
-	}
-	rc = 0;
-
-cleanup:
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	if (rc == 0)
-		rc = store_fsync_dir(dir, e);
-	return rc;
-}
-
-/*
- * mkdir -p for the directories of path below the state directory, 0700,
- * each new one made durable in its parent.
- */
-static int
-store_mkdirs(const struct store *s, char *path, struct err *e)
-{
-	struct stat st;
-	char *prev, *slash;
-	int rc = 0;
-
-	prev = path + strlen(s->dir);
-	for (slash = prev + 1; rc == 0 && (slash = strchr(slash, '/')) != NULL;
-	    prev = slash++) {
-		*slash = '\0';
-		if (mkdir(path, 0700) == 0) {
-			*prev = '\0';
-			rc = store_fsync_dir(path, e);
-			*prev = '/';
-		} else if (errno != EEXIST)
-			rc = err_sys(e, path, "cannot create directory");
-		else if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode))
-			rc = err_set(e, path, "not a directory; move it aside "
-			    "and run again");
-		*slash = '/';
-	}
-	return rc;
+	*base = slash != NULL ? slash + 1 : rel;
+	if (asprintf(&dir, "originals/%.*s", slash != NULL ? (int)(slash - rel) : 0, rel) == -1)
+		return err_sys(e, sd->path, "out of memory");
+	fd = statedir_subdir(sd, dir, create, e);
+	free(dir);
+	return fd;
 }
 
 /*
@@ -621,14 +472,9 @@ store_mkdirs(const struct store *s, char *path, struct err *e)
 static int
 store_sync(const struct store *s, struct err *e)
 {
-	int fd, rc = 0;
-
-	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return err_sys(e, s->dir, "cannot open the state directory to sync it");
-	if (syncfs(fd) == -1)
-		rc = err_sys(e, s->dir, "cannot sync the backup store to disk");
-	close(fd);
-	return rc;
+	if (syncfs(s->sd.fd) == -1)
+		return err_sys(e, s->dir, "cannot sync the backup store to disk");
+	return 0;
 }
 
 int
@@ -636,11 +482,11 @@ store_keep_original(struct store *s, const char *real_path,
     const void *data, size_t len, char id[41], struct err *e)
 {
 	const struct git2_api *g = s->g;
-	char hex[GIT_OID_HEXSZ + 1], path[PATH_MAX], dir[PATH_MAX];
-	const char *rel;
-	struct stat st;
+	char hex[GIT_OID_HEXSZ + 1], *name = NULL, *path = NULL, *tag = NULL;
+	struct buf have = BUF_INIT, gz = BUF_INIT;
+	const char *rel, *base;
 	git_oid oid;
-	int same;
+	int dfd = -1, fd, plain, rc = -1;
 
 	if ((rel = store_relpath(real_path, e)) == NULL)
 		return -1;
@@ -649,33 +495,53 @@ store_keep_original(struct store *s, const char *real_path,
 		    "backup store: %s", git2_message(g));
 	crash_point("after-backup-blob");
 	store_hex(g, hex, &oid);
-	if (store_pathf(path, sizeof(path), e, "%s/originals/%s.%s.gz",
-	    s->dir, rel, hex) == -1)
+	if ((dfd = store_originals_dir(&s->sd, rel, 1, &base, e)) == -1)
 		return -1;
-	memcpy(dir, path, strlen(path) + 1);
-	*strrchr(dir, '/') = '\0';
-	if (store_mkdirs(s, path, e) == -1)
-		return -1;
-
-	if (lstat(path, &st) == 0) {
-		if ((same = store_gz_same(path, data, len, e)) == -1)
-			return -1;
-		if (!same)
-			return err_set(e, path, "a kept original with this id "
-			    "holds other bytes; move it aside and run again");
-	} else if (errno != ENOENT) {
-		return err_sys(e, path, "cannot inspect the kept original");
+	if (asprintf(&name, "%s.%s.gz", base, hex) == -1 ||
+	    asprintf(&path, "%s/originals/%s.%s.gz", s->dir, rel, hex) == -1 ||
+	    asprintf(&tag, "%s.", base) == -1) {
+		err_sys(e, real_path, "out of memory");
+		goto cleanup;
+	}
+	/* An existing copy is verified, never overwritten (STYLE.md point 8). */
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) != -1 ||
+	    errno != ENOENT) {
+		if (fd != -1)
+			close(fd);
+		if ((fd = store_open_kept(dfd, name, path, e)) == -1 ||
+		    store_gz_read(fd, path, &have, &plain, e) == -1)
+			goto cleanup;
+		if (plain || have.len != len || memcmp(have.data, data, len) != 0) {
+			err_set(e, path, "a kept original with this id holds other bytes; move it "
+			    "aside and run again");
+			goto cleanup;
+		}
 	} else {
-		store_gz_sweep(dir, strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel);
-		if (store_gz_write(path, dir, data, len, e) == -1)
-			return -1;
+		/* Temporary copies of other ids a killed run left here go first. */
+		atomic_sweep(dfd, tag, 1);
+		if (store_gzip(&gz, data, len) == -1) {
+			err_sys(e, path, "cannot compress the original");
+			goto cleanup;
+		}
+		if (atomic_write_at(dfd, path, name, gz.data, gz.len, 0600, ATOMIC_NOREPLACE,
+		    e) == -1)
+			goto cleanup;
 	}
 	if (id != NULL)
 		memcpy(id, hex, sizeof(hex));
 	if (store_sync(s, e) == -1)
-		return -1;
+		goto cleanup;
 	crash_point("after-backup-gzip");
-	return 0;
+	rc = 0;
+cleanup:
+	if (dfd != -1)
+		close(dfd);
+	buf_release(&have);
+	buf_release(&gz);
+	free(tag);
+	free(path);
+	free(name);
+	return rc;
 }
 
 static int
@@ -691,29 +557,29 @@ store_kept_cmp(const void *x, const void *y)
 }
 
 int
-store_kept_originals(const char *state_dir, const char *real_path,
+store_kept_originals(const struct statedir *sd, const char *real_path,
     struct store_kept **list, size_t *n, struct err *e)
 {
-	char dir[PATH_MAX], id[GIT_OID_HEXSZ + 1];
+	char id[GIT_OID_HEXSZ + 1];
 	struct store_kept *all = NULL, *grown;
 	const char *rel, *base;
 	struct dirent *de;
 	struct stat st;
 	size_t count = 0;
 	DIR *d;
+	int fd;
 
 	*list = NULL;
 	*n = 0;
+	if (sd->fd == -1)
+		return 0;
 	if ((rel = store_relpath(real_path, e)) == NULL)
 		return -1;
-	base = strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel;
-	if (store_pathf(dir, sizeof(dir), e, "%s/originals/%.*s", state_dir,
-	    (int)(base - rel), rel) == -1)
-		return -1;
-	if ((d = opendir(dir)) == NULL) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		return err_sys(e, dir, "cannot list the kept originals");
+	if ((fd = store_originals_dir(sd, rel, 0, &base, e)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return err_sys(e, sd->path, "cannot list the kept originals");
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (!store_is_kept(de->d_name, base, id) ||
@@ -723,7 +589,7 @@ store_kept_originals(const char *state_dir, const char *real_path,
 		if ((grown = reallocarray(all, count + 1, sizeof(*all))) == NULL) {
 			closedir(d);
 			free(all);
-			return err_sys(e, dir, "cannot list the kept originals");
+			return err_sys(e, sd->path, "cannot list the kept originals");
 		}
 		all = grown;
 		memcpy(all[count].id, id, sizeof(id));
@@ -741,41 +607,22 @@ int
 store_read_kept(struct store *s, const char *real_path, const char *id,
     struct buf *out, struct err *e)
 {
-	char path[PATH_MAX], have[GIT_OID_HEXSZ + 1];
+	char have[GIT_OID_HEXSZ + 1], *name = NULL, *path = NULL;
 	struct buf text = BUF_INIT;
-	unsigned char *chunk = NULL;
-	const char *rel;
-	gzFile gz = NULL;
-	int fd, n, zerr, rc = -1;
+	const char *rel, *base;
+	int dfd = -1, fd, plain, rc = -1;
 
 	if ((rel = store_relpath(real_path, e)) == NULL ||
-	    store_pathf(path, sizeof(path), e, "%s/originals/%s.%s.gz", s->dir,
-	    rel, id) == -1)
+	    (dfd = store_originals_dir(&s->sd, rel, 0, &base, e)) == -1)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return err_sys(e, path, "cannot open the kept original");
-	if ((chunk = malloc(STORE_CHUNK)) == NULL ||
-	    (gz = gzdopen(fd, "rb")) == NULL) {
-		close(fd);
-		err_sys(e, path, "cannot read the kept original");
+	if (asprintf(&name, "%s.%s.gz", base, id) == -1 ||
+	    asprintf(&path, "%s/originals/%s.%s.gz", s->dir, rel, id) == -1) {
+		err_sys(e, real_path, "out of memory");
 		goto cleanup;
 	}
-	while ((n = gzread(gz, chunk, STORE_CHUNK)) != 0) {
-		if (n < 0) {
-			err_set(e, path, "the kept original is damaged (%s)",
-			    gzerror(gz, &zerr));
-			goto cleanup;
-		}
-		if (text.len + (size_t)n > STORE_KEPT_LIMIT) {
-			err_set(e, path, "the kept original is larger than any "
-			    "Bucardo.pm; not used");
-			goto cleanup;
-		}
-		if (buf_append(&text, chunk, (size_t)n) == -1) {
-			err_sys(e, path, "cannot read the kept original");
-			goto cleanup;
-		}
-	}
+	if ((fd = store_open_kept(dfd, name, path, e)) == -1 ||
+	    store_gz_read(fd, path, &text, &plain, e) == -1)
+		goto cleanup;
 	if (store_blob_id(s, text.data ? text.data : "", text.len, have, e) == -1)
 		goto cleanup;
 	if (strcmp(have, id) != 0) {
@@ -789,10 +636,11 @@ store_read_kept(struct store *s, const char *real_path, const char *id,
 	}
 	rc = 0;
 cleanup:
-	if (gz != NULL)
-		gzclose(gz);
-	free(chunk);
+	if (dfd != -1)
+		close(dfd);
 	buf_release(&text);
+	free(path);
+	free(name);
 	return rc;
 }
 

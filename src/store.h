@@ -7,6 +7,8 @@
 
 #include "buf.h"
 #include "errmsg.h"
+#include "fsroot.h"
+#include "statedir.h"
 
 /*
  * Layout of a state directory (default /var/lib/bucardo-aiven):
@@ -31,24 +33,27 @@ enum store_mode {
 };
 
 /*
- * Open the state directory: create it (STORE_WRITE) mode 0700; refuse it when
- * it is not a directory, not owned by the effective user, or group- or
- * world-writable; take an exclusive lock on STATE/lock (waiting up to
- * lock_timeout_sec, then failing with a message naming the holder's pid);
- * in write mode, remove the git lock files (store.git/HEAD.lock,
- * refs/heads/main.lock) a run killed mid-commit left; open or initialise
- * store.git. Loads libgit2. In STORE_READ mode, when
- * there is no store yet, fails with errno ENOENT.
+ * Open the state directory inner, found in root (statedir_open: created in
+ * STORE_WRITE mode, and refused when anybody else could change it); take
+ * an exclusive lock on STATE/lock (waiting up to lock_timeout_sec, then
+ * failing with a message naming the holder's pid); in write mode, remove
+ * the git lock files (store.git/HEAD.lock, refs/heads/main.lock) a run
+ * killed mid-commit left; open or initialise store.git. Loads libgit2. In
+ * STORE_READ mode, when there is no store yet, fails with errno ENOENT.
  */
-int	store_open(struct store **out, const char *state_dir, enum store_mode mode,
-	    unsigned lock_timeout_sec, struct err *e);
+int	store_open(struct store **out, struct fsroot *root, const char *inner,
+	    enum store_mode mode, unsigned lock_timeout_sec, struct err *e);
 void	store_close(struct store *s);
+
+/* The state directory of an open store (borrowed). */
+const struct statedir	*store_statedir(const struct store *s);
 
 /*
  * Keep the original of real_path before it is replaced: write it as a git
- * blob and as originals/REALPATH.ID.gz (O_EXCL; an existing copy with that id
- * is verified, never overwritten), both fsynced; temporary gzip files a
- * killed run left beside it are removed first. id receives the blob id.
+ * blob and as originals/REALPATH.ID.gz (atomic_write_at, never replacing: an
+ * existing copy with that id is verified instead), both made durable;
+ * temporary gzip files a killed run left beside it are removed first. id
+ * receives the blob id.
  */
 int	store_keep_original(struct store *s, const char *real_path,
 	    const void *data, size_t len, char id[41], struct err *e);
@@ -59,11 +64,12 @@ struct store_kept {
 };
 
 /*
- * The gzip copies kept for real_path under state_dir/originals/, newest
- * first. Reads only the directory: no libgit2, no lock. *list is NULL and
- * *n 0 when there are none; the caller frees *list.
+ * The gzip copies kept for real_path under STATE/originals/, newest first.
+ * Reads only the directory: no libgit2, no lock. *list is NULL and *n 0
+ * when there are none (sd->fd -1: no state directory); the caller frees
+ * *list.
  */
-int	store_kept_originals(const char *state_dir, const char *real_path,
+int	store_kept_originals(const struct statedir *sd, const char *real_path,
 	    struct store_kept **list, size_t *n, struct err *e);
 
 /*

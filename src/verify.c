@@ -1,444 +1,185 @@
-/* verify.c: running perl -c on a file, without a shell and with a time limit. */
-#include <sys/types.h>
-#include <sys/stat.h>
+/* verify.c: perl -c on a file, only when perl and everything it would load are trusted. */
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "perl.h"
 #include "verify.h"
 
-extern char **environ;
-
 #define VERIFY_DIAG_MAX		8192
-#define VERIFY_DEFAULT_PATH	"/usr/bin:/bin"
 
 /*
- * Variables that make perl load or run code the file does not ask for
- * (PERL5OPT=-Mfoo, PERL5DB) or find modules elsewhere than the installed
- * bucardo will: either would make the verdict describe another program.
+ * The PERL5LIB or PERLLIB entry to pass on with keep_perl_env, into *entry
+ * (NULL when the variable is unset). Every directory it names must be
+ * absolute and trusted: a relative one is the current directory's, and
+ * perl would load modules from it as root.
  */
-static const char *const verify_perl_vars[] = {
-	"PERL5OPT",
-	"PERL5LIB",
-	"PERLLIB",
-	"PERL5DB",
-	"PERL5DB_THREADED",
-	NULL
-};
-
 static int
-verify_is_perl_var(const char *entry)
+verify_lib_env(struct fsroot *host, const char *name, char **entry, struct err *e)
 {
-	const char *const *v;
-	size_t n;
+	const char *value = getenv(name), *p, *end;
+	char *dir;
+	int rc;
 
-	for (v = verify_perl_vars; *v != NULL; v++) {
-		n = strlen(*v);
-		if (strncmp(entry, *v, n) == 0 && entry[n] == '=')
-			return 1;
+	*entry = NULL;
+	if (value == NULL)
+		return 0;
+	for (p = value; *p != '\0'; p = *end == ':' ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if (end == p)
+			continue;
+		if ((dir = strndup(p, (size_t)(end - p))) == NULL)
+			return err_sys(e, name, "out of memory");
+		if (dir[0] != '/') {
+			err_set(e, NULL, "%s names the relative directory %s: perl -c not run "
+			    "(--keep-perl-env takes absolute, trusted directories only)", name, dir);
+			free(dir);
+			return PERL_NOT_RUN;
+		}
+		rc = perl_dir_trusted(host, dir, e);
+		free(dir);
+		if (rc == FSROOT_UNTRUSTED) {
+			err_hint(e, "named by %s: perl -c not run", name);
+			return PERL_NOT_RUN;
+		}
+		if (rc == -1)
+			return -1;
+	}
+	if (asprintf(entry, "%s=%s", name, value) == -1) {
+		*entry = NULL;
+		return err_sys(e, name, "out of memory");
 	}
 	return 0;
 }
 
-/* Returns a NULL-terminated copy of environ's pointers, filtered; free() it. */
-static char **
-verify_env(int keep_perl_env)
+int
+verify_perl_vouch(struct perl_vouch *v, struct fsroot *host, const char *perl_path,
+    int keep_perl_env)
 {
-	char **env, **p;
-	size_t n = 0, i = 0;
+	struct buf inc = BUF_INIT;
+	int rc, n = 0;
 
-	for (p = environ; p != NULL && *p != NULL; p++)
-		n++;
-	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
-		return NULL;
-	for (p = environ; p != NULL && *p != NULL; p++)
-		if (keep_perl_env || !verify_is_perl_var(*p))
-			env[i++] = *p;
-	env[i] = NULL;
-	return env;
-}
-
-/* What the child needs, kept in the parent's frame (see verify_child). */
-struct verify_spawn {
-	char	*argv[4];
-	char	**env;
-	int	 devnull;
-	int	 errw;	/* perl's stderr */
-	int	 execw;	/* errno of a failed execve */
-};
-
-/* 0 when path is a regular file we may execute, else -1 with errno set. */
-static int
-verify_runnable(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) == -1)
-		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EACCES;
-		return -1;
+	*v = (struct perl_vouch)PERL_VOUCH_INIT;
+	if ((v->perl = perl_find(perl_path)) == NULL) {
+		err_set(&v->why, perl_path, "not found in %s", CHILD_PATH);
+		err_hint(&v->why, "install perl, or give the full path of the perl that runs "
+		    "bucardo");
+		return v->verdict = PERL_NOT_RUN;
 	}
-	return access(path, X_OK);
-}
-
-/*
- * execvp would do this search, but it is not async-signal-safe and falls
- * back to /bin/sh on ENOEXEC; we want neither between fork and exec.
- * Relative and empty entries of PATH are skipped.
- * Returns a malloc'd path, or NULL with errno set (ENOENT: not in PATH).
- */
-static char *
-verify_find(const char *name)
-{
-	const char *path, *p, *end;
-	char *cand;
-	size_t dlen;
-
-	if (strchr(name, '/') != NULL) {
-		if (verify_runnable(name) == -1)
-			return NULL;
-		return strdup(name);
+	/* What perl -c would load from: its own @INC, asked of it, then judged whole. */
+	rc = perl_ask_inc(host, v->perl, 0, &inc, &v->why);
+	if (rc == 0)
+		rc = perl_inc_trusted(host, &inc, &v->why);
+	if (rc == 0 && keep_perl_env &&
+	    (rc = verify_lib_env(host, "PERL5LIB", &v->env[n], &v->why)) == 0) {
+		n += v->env[n] != NULL;
+		rc = verify_lib_env(host, "PERLLIB", &v->env[n], &v->why);
 	}
-	if ((path = getenv("PATH")) == NULL || *path == '\0')
-		path = VERIFY_DEFAULT_PATH;
-	for (p = path; ; p = end + 1) {
-		if ((end = strchr(p, ':')) == NULL)
-			end = p + strlen(p);
-		dlen = (size_t)(end - p);
-		/* We run as root: never a perl from the current directory. */
-		if (dlen == 0 || *p != '/')
-			goto next;
-		if ((cand = malloc(dlen + 1 + strlen(name) + 1)) == NULL)
-			return NULL;
-		memcpy(cand, p, dlen);
-		cand[dlen] = '/';
-		strcpy(cand + dlen + 1, name);
-		if (verify_runnable(cand) == 0)
-			return cand;
-		free(cand);
-next:
-		if (*end == '\0')
-			break;
-	}
-	errno = ENOENT;
-	return NULL;
+	if (rc == FSROOT_UNTRUSTED)
+		err_hint(&v->why, "perl -c not run");
+	/* A perl that cannot even list @INC is as good as none: structure alone decides. */
+	if (rc != 0)
+		rc = PERL_NOT_RUN;
+	buf_release(&inc);
+	return v->verdict = rc;
 }
 
-static long long
-verify_now_ms(void)
+void
+verify_vouch_release(struct perl_vouch *v)
 {
-	struct timespec ts;
+	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds left before deadline, for poll(); -1 when there is none. */
-static int
-verify_left_ms(long long deadline)
-{
-	long long left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - verify_now_ms();
-	if (left < 0)
-		return 0;
-	return left > 60000 ? 60000 : (int)left;
-}
-
-/*
- * Between fork and exec: only async-signal-safe calls, so nothing is freed
- * here; sp lives in the parent's frame, which keeps the copies reachable.
- */
-static void __attribute__((noreturn))
-verify_child(const struct verify_spawn *sp)
-{
-	sigset_t none;
-	int saved;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(sp->devnull, STDIN_FILENO) == -1 ||
-	    dup2(sp->devnull, STDOUT_FILENO) == -1 ||
-	    dup2(sp->errw, STDERR_FILENO) == -1)
-		goto fail;
-	execve(sp->argv[0], sp->argv, sp->env);
-fail:
-	saved = errno;
-	while (write(sp->execw, &saved, sizeof(saved)) == -1 && errno == EINTR)
-		continue;
-	_exit(127);
-}
-
-/*
- * Read the child's stderr until it closes or the deadline passes. Keeps
- * the first VERIFY_DIAG_MAX bytes and drains the rest, so a chatty child
- * never blocks on a full pipe. Returns 0 at EOF, 1 on timeout, -1 on error.
- */
-static int
-verify_collect(int fd, long long deadline, struct buf *diag)
-{
-	struct pollfd pfd;
-	char chunk[4096];
-	size_t kept = 0, room;
-	ssize_t n;
-	int r;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	for (;;) {
-		r = poll(&pfd, 1, verify_left_ms(deadline));
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0) {
-			if (verify_left_ms(deadline) == 0)
-				return 1;
-			continue;
-		}
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			return 0;
-		room = VERIFY_DIAG_MAX - kept;
-		if (diag != NULL && room > 0) {
-			if ((size_t)n < room)
-				room = (size_t)n;
-			if (buf_append(diag, chunk, room) == -1)
-				return -1;
-			kept += room;
-		}
-	}
-}
-
-/*
- * Wait for the child until the deadline; it may close stderr and keep
- * running. Returns 0 with *status set, 1 on timeout, -1 on error.
- */
-static int
-verify_wait(pid_t pid, long long deadline, int *status)
-{
-	struct timespec nap = { 0, 200 * 1000 };
-	pid_t r;
-
-	/*
-	 * perl has usually closed stderr because it is exiting: poll soon,
-	 * then back off to 5 ms, so that the common case costs no sleep.
-	 */
-	for (;;) {
-		r = waitpid(pid, status, deadline < 0 ? 0 : WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (verify_left_ms(deadline) == 0)
-			return 1;
-		nanosleep(&nap, NULL);
-		if (nap.tv_nsec < 5 * 1000 * 1000)
-			nap.tv_nsec *= 2;
-	}
-}
-
-/* Kill and reap, so that no zombie or runaway perl outlives the check. */
-static void
-verify_kill(pid_t pid)
-{
-	int status;
-
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		continue;
+	for (i = 0; i < sizeof(v->env) / sizeof(v->env[0]); i++)
+		free(v->env[i]);
+	free(v->perl);
+	*v = (struct perl_vouch)PERL_VOUCH_INIT;
 }
 
 int
-verify_perl_start(struct perl_run *run, const char *perl, const char *file,
-    int keep_perl_env, unsigned timeout_sec, struct err *e)
+verify_perl_start(struct perl_run *run, struct fsroot *host, const struct perl_vouch *v,
+    const char *file, unsigned timeout_sec, struct err *e)
 {
-	struct verify_spawn sp;
-	char *path = NULL, *arg = NULL, **env = NULL;
-	int errp[2] = { -1, -1 }, execp[2] = { -1, -1 };
-	int devnull = -1, status, child_errno, rc = -1;
-	pid_t pid = -1;
-	ssize_t n;
+	struct child_cmd cmd;
+	const char *argv[6];
+	int rc;
 
-	run->pid = -1;
-	run->errfd = -1;
-	run->deadline = -1;
-	run->timeout_sec = timeout_sec;
-	if ((path = verify_find(perl)) == NULL) {
-		if (errno == ENOMEM) {
-			err_sys(e, perl, "cannot look for perl");
-			goto cleanup;
-		}
-		if (strchr(perl, '/') == NULL)
-			err_set(e, perl, "not found in PATH");
-		else
-			err_sys(e, perl, "cannot run perl");
-		err_hint(e, "install perl, or give the full path of the perl "
-		    "that runs bucardo");
+	*run = (struct perl_run)PERL_RUN_INIT;
+	if (v->verdict != 0) {
+		*e = v->why;
+		return v->verdict;
+	}
+	/* "--": a file named like a switch is still a file. */
+	argv[0] = v->perl;
+	argv[1] = "-f";
+	argv[2] = "-c";
+	argv[3] = "--";
+	argv[4] = file;
+	argv[5] = NULL;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.argv = argv;
+	cmd.extra_env = (const char *const *)v->env;
+	cmd.timeout_ms = timeout_sec * 1000;
+	rc = child_start(&run->sp, host, &cmd, e);
+	if (rc == CHILD_UNTRUSTED || rc == CHILD_NOT_RUN)
 		rc = PERL_NOT_RUN;
-		goto cleanup;
-	}
-	/* A name starting with '-' would be read by perl as a switch. */
-	if (file[0] == '-') {
-		if ((arg = malloc(strlen(file) + 3)) == NULL) {
-			err_sys(e, file, "cannot build the perl command");
-			goto cleanup;
-		}
-		memcpy(arg, "./", 2);
-		strcpy(arg + 2, file);
-	} else if ((arg = strdup(file)) == NULL) {
-		err_sys(e, file, "cannot build the perl command");
-		goto cleanup;
-	}
-	if ((env = verify_env(keep_perl_env)) == NULL) {
-		err_sys(e, file, "cannot build perl's environment");
-		goto cleanup;
-	}
-	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
-		err_sys(e, "/dev/null", "cannot open");
-		goto cleanup;
-	}
-	if (pipe2(errp, O_CLOEXEC) == -1 || pipe2(execp, O_CLOEXEC) == -1) {
-		err_sys(e, file, "cannot create a pipe for perl");
-		goto cleanup;
-	}
-	sp.argv[0] = path;
-	sp.argv[1] = "-c";
-	sp.argv[2] = arg;
-	sp.argv[3] = NULL;
-	sp.env = env;
-	sp.devnull = devnull;
-	sp.errw = errp[1];
-	sp.execw = execp[1];
-
-	if (timeout_sec > 0)
-		run->deadline = verify_now_ms() + (long long)timeout_sec * 1000;
-	if ((pid = fork()) == -1) {
-		err_sys(e, file, "cannot start perl");
-		goto cleanup;
-	}
-	if (pid == 0)
-		verify_child(&sp);
-
-	close(errp[1]);
-	errp[1] = -1;
-	close(execp[1]);
-	execp[1] = -1;
-
-	/* EOF here means execve succeeded and closed the O_CLOEXEC end. */
-	while ((n = read(execp[0], &child_errno, sizeof(child_errno))) == -1 &&
-	    errno == EINTR)
-		continue;
-	if (n == (ssize_t)sizeof(child_errno)) {
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			continue;
-		pid = -1;
-		errno = child_errno;
-		err_sys(e, path, "cannot run perl");
-		err_hint(e, "install perl, or give the full path of the perl "
-		    "that runs bucardo");
-		rc = PERL_NOT_RUN;
-		goto cleanup;
-	}
-	run->pid = pid;
-	run->errfd = errp[0];
-	errp[0] = -1;
-	pid = -1;
-	rc = 0;
-
-cleanup:
-	if (pid > 0)
-		verify_kill(pid);
-	if (execp[0] != -1)
-		close(execp[0]);
-	if (execp[1] != -1)
-		close(execp[1]);
-	if (errp[0] != -1)
-		close(errp[0]);
-	if (errp[1] != -1)
-		close(errp[1]);
-	if (devnull != -1)
-		close(devnull);
-	free(env);
-	free(arg);
-	free(path);
+	run->running = rc == 0;
 	return rc;
 }
 
 int
 verify_perl_finish(struct perl_run *run, const char *file, struct buf *diag, struct err *e)
 {
-	int r, status, rc = -1;
+	struct buf keep = BUF_INIT;
+	int status, rc = -1;
 
-	r = verify_collect(run->errfd, run->deadline, diag);
-	if (r == 0)
-		r = verify_wait(run->pid, run->deadline, &status);
-	if (r == 1) {
-		err_set(e, file, "perl -c gave no answer within %u s and was "
-		    "killed", run->timeout_sec);
+	if (!run->running)
+		return err_set(e, file, "perl -c was not started");
+	run->running = 0;
+	if (child_finish(&run->sp, NULL, 0, &keep, VERIFY_DIAG_MAX, &status, e) == -1) {
+		err_hint(e, "perl -c on %s", file);
 		goto cleanup;
 	}
-	if (r == -1) {
-		err_sys(e, file, "cannot follow perl -c");
+	if (diag != NULL && keep.len > 0 && buf_append(diag, keep.data, keep.len) == -1) {
+		err_sys(e, file, "cannot record perl's diagnostics");
 		goto cleanup;
 	}
-	run->pid = -1;
-
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		rc = PERL_COMPILES;
 	else {
 		if (WIFSIGNALED(status) && diag != NULL &&
-		    buf_printf(diag, "perl -c killed by signal %d\n",
-		    WTERMSIG(status)) == -1) {
+		    buf_printf(diag, "perl -c killed by signal %d\n", WTERMSIG(status)) == -1) {
 			err_sys(e, file, "cannot record perl's diagnostics");
 			goto cleanup;
 		}
 		rc = PERL_FAILS;
 	}
 cleanup:
-	verify_perl_abort(run);
+	buf_release(&keep);
 	return rc;
 }
 
 void
 verify_perl_abort(struct perl_run *run)
 {
-	if (run->pid > 0)
-		verify_kill(run->pid);
-	run->pid = -1;
-	if (run->errfd != -1)
-		close(run->errfd);
-	run->errfd = -1;
+	child_abort(&run->sp);
+	run->running = 0;
 }
 
 int
-verify_perl_compiles(const char *perl, const char *file, int keep_perl_env,
-    unsigned timeout_sec, struct buf *diag, struct err *e)
+verify_perl_compiles(struct fsroot *host, const char *perl_path, const char *file,
+    int keep_perl_env, unsigned timeout_sec, struct buf *diag, struct err *e)
 {
-	struct perl_run run = PERL_RUN_INIT;
+	struct perl_vouch v;
+	struct perl_run run;
 	int rc;
 
-	if ((rc = verify_perl_start(&run, perl, file, keep_perl_env, timeout_sec, e)) != 0)
-		return rc;
-	return verify_perl_finish(&run, file, diag, e);
+	verify_perl_vouch(&v, host, perl_path, keep_perl_env);
+	if ((rc = verify_perl_start(&run, host, &v, file, timeout_sec, e)) == 0)
+		rc = verify_perl_finish(&run, file, diag, e);
+	verify_perl_abort(&run);
+	verify_vouch_release(&v);
+	return rc;
 }

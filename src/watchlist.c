@@ -1,55 +1,53 @@
 /* watchlist.c: STATE/watchlist, the files apply --reapply keeps patched. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "buf.h"
 #include "watchlist.h"
 
+#define WATCHLIST_NAME	"watchlist"
 /* Far more than any host has copies of Bucardo.pm. */
 #define WATCHLIST_LIMIT	(1024u * 1024)
 
 int
-watchlist_read(char ***paths, size_t *n, const char *state_dir, struct err *e)
+watchlist_read(char ***paths, size_t *n, const struct statedir *sd, struct err *e)
 {
-	struct buf text = BUF_INIT, name = BUF_INIT;
+	struct buf text = BUF_INIT;
 	struct stat st;
-	char **list = NULL, *line, *nl;
+	char **list = NULL, **grown, *line, *nl;
 	size_t count = 0;
 	int fd, rc = -1;
 
 	*paths = NULL;
 	*n = 0;
-	/*
-	 * The list decides which files --reapply patches: trust it no more
-	 * than the store itself (store_open's rule): ours, and ours alone.
-	 */
-	if (lstat(state_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))))
-		return err_set(e, state_dir, "the state directory is not owned by uid %u alone "
-		    "(owner %u, mode %o), so its list of files to keep patched cannot be "
-		    "trusted; chown %u and chmod 700 it", (unsigned)geteuid(),
-		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
-	if (buf_printf(&name, "%s/watchlist", state_dir) == -1)
-		return err_sys(e, state_dir, "out of memory");
-	if ((fd = open(name.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		rc = errno == ENOENT || errno == ENOTDIR ? 0 :
-		    err_sys(e, name.data, "cannot read the list of files to keep patched");
-		goto done;
+	if (sd->fd == -1)
+		return 0;
+	fd = openat(sd->fd, WATCHLIST_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return err_sys(e, sd->path, "cannot read the list of files to keep patched");
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, sd->path, "%s/" WATCHLIST_NAME " is not a regular file; "
+		    "move it aside and run apply again", sd->path);
 	}
 	if (buf_read_fd(&text, fd, WATCHLIST_LIMIT) == -1) {
-		err_sys(e, name.data, "cannot read the list of files to keep patched");
+		err_sys(e, sd->path, "cannot read the list of files to keep patched");
 		close(fd);
 		goto done;
 	}
 	close(fd);
 	for (line = text.data; line != NULL && *line != '\0'; line = nl ? nl + 1 : NULL) {
-		char **grown;
-
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl = '\0';
 		if (*line != '/')
@@ -58,7 +56,7 @@ watchlist_read(char ***paths, size_t *n, const char *state_dir, struct err *e)
 		    (grown[count] = strdup(line)) == NULL) {
 			if (grown != NULL)
 				list = grown;
-			err_sys(e, name.data, "out of memory");
+			err_sys(e, sd->path, "out of memory");
 			watchlist_free(list, count);
 			goto done;
 		}
@@ -70,7 +68,6 @@ watchlist_read(char ***paths, size_t *n, const char *state_dir, struct err *e)
 	rc = 0;
 done:
 	buf_release(&text);
-	buf_release(&name);
 	return rc;
 }
 
@@ -85,39 +82,19 @@ watchlist_has(char *const *paths, size_t n, const char *path)
 	return 0;
 }
 
-/* Every byte, or -1 with errno set (a short write sets ENOSPC). */
-static int
-watchlist_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
-watchlist_update(const char *state_dir, const char *path, int add, struct err *e)
+watchlist_update(const struct statedir *sd, const char *path, int add, struct err *e)
 {
-	struct buf text = BUF_INIT, name = BUF_INIT, tmp = BUF_INIT;
+	struct buf text = BUF_INIT;
 	char **paths;
 	size_t n, i;
-	int fd = -1, rc = -1, present;
+	int rc = -1, present;
 
 	if (strchr(path, '\n') != NULL || path[0] != '/')
 		return err_set(e, path, "cannot be listed: not an absolute path on one line");
-	if (watchlist_read(&paths, &n, state_dir, e) == -1)
+	if (sd->fd == -1)
+		return err_set(e, path, "cannot be listed: no state directory");
+	if (watchlist_read(&paths, &n, sd, e) == -1)
 		return -1;
 	present = watchlist_has(paths, n, path);
 	if (present == !!add) {
@@ -127,54 +104,16 @@ watchlist_update(const char *state_dir, const char *path, int add, struct err *e
 	for (i = 0; i < n; i++)
 		if (strcmp(paths[i], path) != 0 && buf_printf(&text, "%s\n", paths[i]) == -1)
 			goto nomem;
-	if (add && buf_printf(&text, "%s\n", path) == -1)
+	if ((add && buf_printf(&text, "%s\n", path) == -1) || buf_append(&text, "", 0) == -1)
 		goto nomem;
-	/*
-	 * One fixed temporary name: the caller holds the lock, so no other run
-	 * writes it, and one left by a killed run is simply truncated.
-	 */
-	if (buf_printf(&name, "%s/watchlist", state_dir) == -1 ||
-	    buf_printf(&tmp, "%s/.watchlist.tmp", state_dir) == -1)
-		goto nomem;
-	/* Written beside and renamed over: the list is whole or as it was. */
-	if ((fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
-		err_sys(e, tmp.data, "cannot write the list of files to keep patched");
-		goto done;
-	}
-	if (watchlist_write_all(fd, text.data, text.len) == -1 || fsync(fd) == -1) {
-		err_sys(e, tmp.data, "cannot write the list of files to keep patched");
-		unlink(tmp.data);
-		goto done;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		err_sys(e, tmp.data, "cannot write the list of files to keep patched");
-		unlink(tmp.data);
-		goto done;
-	}
-	fd = -1;
-	if (rename(tmp.data, name.data) == -1) {
-		err_sys(e, name.data, "cannot replace the list of files to keep patched");
-		unlink(tmp.data);
-		goto done;
-	}
-	/* The rename itself must survive a power cut, or the old list comes back. */
-	if ((fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (fsync(fd) == -1 && errno != EINVAL)) {
-		err_sys(e, state_dir, "cannot flush the list of files to keep patched to disk");
-		goto done;
-	}
-	rc = 0;
+	/* Whole or as it was, and the rename made durable: else the old list comes back. */
+	rc = atomic_write_at(sd->fd, sd->path, WATCHLIST_NAME, text.data, text.len, 0600, 0, e);
 	goto done;
 nomem:
-	err_sys(e, state_dir, "out of memory");
+	err_sys(e, sd->path, "out of memory");
 done:
-	if (fd != -1)
-		close(fd);
 	watchlist_free(paths, n);
 	buf_release(&text);
-	buf_release(&name);
-	buf_release(&tmp);
 	return rc;
 }
 

@@ -38,7 +38,7 @@ cp "$FIXTURES/bucardo-5.6.pm" "$pm"
 chmod 777 "$state"
 run_ba --root "$root" apply --reapply
 expect_rc 1 "--reapply refuses a world-writable state directory"
-contains "$errout" "cannot be trusted" "and says why"
+contains "$errout" "writable by group or others" "and says why"
 same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "and patches nothing"
 chmod 700 "$state"
 

@@ -60,7 +60,9 @@ contains "$out" "nothing to revert" "and says there is nothing to revert"
 
 root=$T/unknown
 pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")
-pm2=$(sandbox "$FIXTURES/bucardo-5.4.pm" "$T/other")
+mkdir -p "$root/opt/other"
+cp "$FIXTURES/bucardo-5.4.pm" "$root/opt/other/Bucardo.pm"
+pm2=$root/opt/other/Bucardo.pm
 run_ba --root "$root" apply "$pm"
 run_ba --root "$root" revert "$pm2"
 expect_rc 1 "revert of a file the store never saw exits 1"

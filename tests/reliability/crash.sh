@@ -190,7 +190,7 @@ pm=$(sandbox "$FIXTURES/bucardo-5.4.pm" "$root")
 state=$root/var/lib/bucardo-aiven
 "$BA" --root "$root" -q apply --no-perl-check "$pm"
 gzdir=$(dirname "$(find "$state/originals" -name 'Bucardo.pm.*.gz' | head -1)")
-stale="$gzdir/Bucardo.pm.0123456789abcdef0123456789abcdef01234567.gz.Ab12Cd"
+stale="$gzdir/.Bucardo.pm.0123456789abcdef0123456789abcdef01234567.gz.bucardo-aiven.Ab12Cd"
 echo junk >"$stale"
 cp "$ORIG" "$pm"	# a package upgrade: a new original to keep
 run_ba --root "$root" apply --no-perl-check "$pm"

@@ -1,10 +1,13 @@
 /* test-discover.c: Bucardo.pm below fake roots, and through a real perl. */
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,32 @@
 #include "buf.h"
 #include "discover.h"
 #include "tap.h"
+
+#define NOBODY	65534
+
+/* Where interpreters are found and judged: the live system. */
+static struct fsroot host = FSROOT_INIT;
+
+/* Options for a search below the fake root dir (opened into *r). */
+static struct discover_options
+below(struct fsroot *r, const char *dir, const char *home)
+{
+	struct discover_options o;
+	struct err e = ERR_INIT;
+
+	fsroot_close(r);
+	if (fsroot_open(r, dir, &e) != 0) {
+		printf("Bail out! %s\n", e.msg);
+		exit(1);
+	}
+	memset(&o, 0, sizeof(o));
+	o.root = r;
+	o.host = &host;
+	o.path_env = "/usr/bin:/bin";
+	o.home = home;
+	return o;
+}
+
 
 /* Make every directory of base/rel, like mkdir -p. */
 static void
@@ -126,7 +155,8 @@ static void
 test_two_copies(const char *tmp)
 {
 	struct discovery d = DISCOVERY_INIT;
-	struct discover_options o = { NULL, "/usr/bin:/bin", NULL };
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
 	struct err e = ERR_INIT;
 	char *root, *local, *pkg, *active = NULL;
 
@@ -135,7 +165,7 @@ test_two_copies(const char *tmp)
 	put(root, "usr/local/share/perl/5.36.0/Bucardo.pm", "x\n", 0644);
 	local = at(root, "usr/local/share/perl/5.36.0/Bucardo.pm");
 	pkg = at(root, "usr/share/perl5/Bucardo.pm");
-	o.root = root;
+	o = below(&r, root, NULL);
 
 	ok(discover_modules(&d, &o, &e) == 0,
 	    "root: discover_modules succeeds");
@@ -145,11 +175,13 @@ test_two_copies(const char *tmp)
 		ok(d.copies[0].active, "root: /usr/local copy active");
 		is_str(d.copies[1].path, pkg, "root: packaged copy second");
 		ok(!d.copies[1].active, "root: packaged copy not active");
-		is_str(d.copies[1].found_as, pkg,
-		    "root: found_as of a plain file");
+		is_str(d.copies[1].inner, "/usr/share/perl5/Bucardo.pm",
+		    "root: inner is the path inside the root");
+		ok(!d.copies[0].untrusted && !d.copies[1].untrusted &&
+		    d.copies[1].why == NULL, "root: both trusted");
 	}
 	is_str(d.active, local, "root: d.active is the /usr/local copy");
-	ok(d.perl == NULL && d.script == NULL, "root: nothing run");
+	ok(d.warning == NULL, "root: nothing run, nothing to warn about");
 	discovery_release(&d);
 
 	ok(discover_active(&active, &o, &e) == 0,
@@ -164,6 +196,7 @@ test_two_copies(const char *tmp)
 	is_str(d.active, local, "root: newest perl version's copy active");
 	discovery_release(&d);
 
+	fsroot_close(&r);
 	free(pkg);
 	free(local);
 	free(root);
@@ -173,7 +206,8 @@ static void
 test_dedupe(const char *tmp)
 {
 	struct discovery d = DISCOVERY_INIT;
-	struct discover_options o = { NULL, "/usr/bin:/bin", NULL };
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
 	struct err e = ERR_INIT;
 	char *root, *real, *first;
 
@@ -184,7 +218,7 @@ test_dedupe(const char *tmp)
 	link_at(root, "etc/perl/Bucardo.pm", "/usr/share/perl5/Bucardo.pm");
 	real = at(root, "usr/share/perl5/Bucardo.pm");
 	first = at(root, "etc/perl/Bucardo.pm");
-	o.root = root;
+	o = below(&r, root, NULL);
 
 	ok(discover_modules(&d, &o, &e) == 0,
 	    "dedupe: discover_modules succeeds");
@@ -192,11 +226,12 @@ test_dedupe(const char *tmp)
 	    d.ncopies);
 	if (d.ncopies >= 1) {
 		is_str(d.copies[0].path, real, "dedupe: real path reported");
-		is_str(d.copies[0].found_as, first,
-		    "dedupe: found_as is the first place looked");
+		is_str(d.copies[0].inner, "/usr/share/perl5/Bucardo.pm",
+		    "dedupe: its inner path, links resolved");
 		ok(d.copies[0].active, "dedupe: it is active");
 	}
 	discovery_release(&d);
+	fsroot_close(&r);
 	free(first);
 	free(real);
 	free(root);
@@ -206,16 +241,18 @@ static void
 test_links_stay_in_root(const char *tmp)
 {
 	struct discovery d = DISCOVERY_INIT;
-	struct discover_options o = { NULL, "/usr/bin:/bin", NULL };
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
 	struct err e = ERR_INIT;
 	char *root, *want, *dirlink;
+	int rc;
 
 	/* Absolute target: the root's /opt, not the host's. */
 	root = at(tmp, "abs");
 	put(root, "opt/bucardo/Bucardo.pm", "package Bucardo;\n", 0644);
 	link_at(root, "usr/share/perl5/Bucardo.pm", "/opt/bucardo/Bucardo.pm");
 	want = at(root, "opt/bucardo/Bucardo.pm");
-	o.root = root;
+	o = below(&r, root, NULL);
 	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 1,
 	    "abs link: one copy");
 	if (d.ncopies == 1)
@@ -232,13 +269,15 @@ test_links_stay_in_root(const char *tmp)
 	link_at(root, "usr/local/share/perl/5.36.0", "/srv/perl");
 	want = at(root, "srv/perl/Bucardo.pm");
 	dirlink = at(root, "usr/local/share/perl/5.36.0/Bucardo.pm");
-	o.root = root;
-	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 1,
-	    "dir link: one copy");
+	o = below(&r, root, NULL);
+	rc = discover_modules(&d, &o, &e);
+	ok(rc == 0, "dir link: discover_modules succeeds");
+	ok(d.ncopies == 1,
+	    "dir link: one copy (%zu)", d.ncopies);
 	if (d.ncopies == 1) {
 		is_str(d.copies[0].path, want,
 		    "dir link: resolved within the root");
-		is_str(d.copies[0].found_as, dirlink, "dir link: found_as");
+		is_str(d.copies[0].inner, "/srv/perl/Bucardo.pm", "dir link: inner");
 	}
 	discovery_release(&d);
 	free(dirlink);
@@ -254,11 +293,12 @@ test_links_stay_in_root(const char *tmp)
 	link_at(root, "etc/perl/Bucardo.pm",
 	    "../../../../../../../../etc/passwd");
 	link_at(root, "usr/local/share/perl5/Bucardo.pm", "Bucardo.pm");
-	o.root = root;
+	o = below(&r, root, NULL);
 	ok(discover_modules(&d, &o, &e) == 0,
 	    "escape: discover_modules succeeds");
 	ok(d.ncopies == 0, "escape: no host file reported");
 	discovery_release(&d);
+	fsroot_close(&r);
 	free(root);
 }
 
@@ -266,7 +306,8 @@ static void
 test_rhel_order(const char *tmp)
 {
 	struct discovery d = DISCOVERY_INIT;
-	struct discover_options o = { NULL, "/usr/bin:/bin", "/home/alice" };
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
 	struct err e = ERR_INIT;
 	char *root, *local, *vendor, *active = NULL;
 
@@ -276,7 +317,7 @@ test_rhel_order(const char *tmp)
 	put(root, "home/alice/perl5/lib/perl5/Bucardo.pm", "x\n", 0644);
 	put(root, "home/bob/perl5/lib/perl5/Bucardo.pm", "x\n", 0644);
 	vendor = at(root, "usr/share/perl5/vendor_perl/Bucardo.pm");
-	o.root = root;
+	o = below(&r, root, "/home/alice");
 	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 4,
 	    "rhel: four copies");
 	is_str(d.active, vendor, "rhel: vendor_perl before /usr/share/perl5");
@@ -304,6 +345,7 @@ test_rhel_order(const char *tmp)
 	    "rhel: home copies still reported");
 	discovery_release(&d);
 
+	fsroot_close(&r);
 	free(local);
 	free(vendor);
 	free(root);
@@ -313,7 +355,8 @@ static void
 test_none(const char *tmp)
 {
 	struct discovery d = DISCOVERY_INIT;
-	struct discover_options o = { NULL, "/usr/bin:/bin", NULL };
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
 	struct err e = ERR_INIT;
 	char *root, *dir, *pattern, *active = (char *)"sentinel";
 
@@ -321,7 +364,7 @@ test_none(const char *tmp)
 	mkdirs(root, "usr/share");
 	dir = at(root, "usr/share/perl5");
 	pattern = at(root, "usr/local/share/perl/5.*");
-	o.root = root;
+	o = below(&r, root, NULL);
 	ok(discover_modules(&d, &o, &e) == 0,
 	    "none: discover_modules succeeds");
 	ok(d.ncopies == 0 && d.active == NULL, "none: no copies");
@@ -332,13 +375,108 @@ test_none(const char *tmp)
 	ok(discover_active(&active, &o, &e) == 0 && active == NULL,
 	    "none: discover_active gives NULL");
 
-	o.root = "/nonexistent/bucardo-aiven-root";
-	ok(discover_modules(&d, &o, &e) == -1, "missing root fails");
+	/* A missing root now fails where it is opened, before any search. */
+	fsroot_close(&r);
+	ok(fsroot_open(&r, "/nonexistent/bucardo-aiven-root", &e) == -1, "missing root fails");
 	ok(strstr(e.msg, "/nonexistent/bucardo-aiven-root") != NULL,
 	    "missing root: message names it (%s)", e.msg);
-	discovery_release(&d);
+	fsroot_close(&r);
 	free(pattern);
 	free(dir);
+	free(root);
+}
+
+/* Copies others control are reported, marked, never hidden. Root only. */
+static void
+test_untrusted(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
+	struct err e = ERR_INIT;
+	char *root, *theirs, *dir, *local;
+	long i;
+	int rc;
+
+	if (geteuid() != 0) {
+		ok(1, "untrusted copies are reported and marked # SKIP needs root to chown");
+		return;
+	}
+	root = at(tmp, "untrusted");
+	put(root, "usr/share/perl5/Bucardo.pm", "x\n", 0644);
+	put(root, "usr/local/share/perl/5.36.0/Bucardo.pm", "x\n", 0644);
+	put(root, "etc/perl/Bucardo.pm", "x\n", 0664);
+	dir = at(root, "usr/share/perl5");
+	theirs = at(root, "usr/share/perl5/Bucardo.pm");
+	local = at(root, "usr/local/share/perl/5.36.0/Bucardo.pm");
+	must(chown(dir, NOBODY, NOBODY));
+	free(dir);
+	dir = at(root, "etc/perl/Bucardo.pm");
+	must(chown(dir, 0, NOBODY));
+	o = below(&r, root, NULL);
+	rc = discover_modules(&d, &o, &e);
+	ok(rc == 0 && d.ncopies == 3, "untrusted: all three copies reported (%zu)", d.ncopies);
+	if ((i = copy_index(&d, theirs)) >= 0) {
+		ok(d.copies[i].untrusted, "untrusted: the copy in a directory of 65534 is marked");
+		ok(d.copies[i].fault_uid == NOBODY && d.copies[i].fault_path != NULL &&
+		    strstr(d.copies[i].fault_path, "/usr/share/perl5") != NULL &&
+		    strstr(d.copies[i].fault_path, "Bucardo.pm") == NULL,
+		    "untrusted: the fault is that directory, owned by 65534 (%s)",
+		    d.copies[i].fault_path ? d.copies[i].fault_path : "(null)");
+		ok(d.copies[i].why != NULL && strstr(d.copies[i].why, "not trusted") != NULL &&
+		    strstr(d.copies[i].why, "uid 65534") != NULL, "untrusted: why says so (%s)",
+		    d.copies[i].why ? d.copies[i].why : "(null)");
+		is_str(d.copies[i].inner, "/usr/share/perl5/Bucardo.pm",
+		    "untrusted: still located inside the root");
+	} else
+		ok(0, "untrusted: the copy in a directory of 65534 is reported");
+	if ((i = copy_index(&d, dir)) >= 0)
+		ok(d.copies[i].untrusted && d.copies[i].fault_path != NULL &&
+		    strcmp(d.copies[i].fault_path, dir) == 0,
+		    "untrusted: a copy group 65534 may write is marked, the fault its own");
+	else
+		ok(0, "untrusted: the group-writable copy is reported");
+	if ((i = copy_index(&d, local)) >= 0)
+		ok(!d.copies[i].untrusted && d.copies[i].why == NULL &&
+		    d.copies[i].fault_path == NULL, "untrusted: the good copy is not marked");
+	else
+		ok(0, "untrusted: the good copy is reported");
+	discovery_release(&d);
+	fsroot_close(&r);
+	free(local);
+	free(theirs);
+	free(dir);
+	free(root);
+}
+
+/* Things named Bucardo.pm that are not files; a fifo must not block the search. */
+static void
+test_odd(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
+	struct err e = ERR_INIT;
+	char *root, *fifo;
+	int rc;
+
+	root = at(tmp, "odd");
+	put(root, "usr/share/perl5/Bucardo.pm", "x\n", 0644);
+	mkdirs(root, "usr/local/share/perl5");
+	fifo = at(root, "usr/local/share/perl5/Bucardo.pm");
+	if (mkfifo(fifo, 0644) == -1)
+		printf("# mkfifo: %s\n", strerror(errno));
+	mkdirs(root, "etc/perl/Bucardo.pm");
+	o = below(&r, root, NULL);
+	alarm(5);
+	rc = discover_modules(&d, &o, &e);
+	alarm(0);
+	ok(rc == 0 && d.ncopies == 1,
+	    "odd: a fifo and a directory named Bucardo.pm are no copies, and do not block (%zu)",
+	    d.ncopies);
+	discovery_release(&d);
+	fsroot_close(&r);
+	free(fifo);
 	free(root);
 }
 
@@ -346,21 +484,28 @@ static void
 test_live(const char *tmp)
 {
 	struct discovery d = DISCOVERY_INIT;
-	struct discover_options o = { NULL, NULL, NULL };
+	struct discover_options o;
+	struct fsroot live = FSROOT_INIT, under = FSROOT_INIT;
 	struct err e = ERR_INIT;
 	struct timeval t0, t1;
 	const char *host_path = getenv("PATH");
-	char *path_env = NULL, *lib, *libpm, *app, *apppm, *script, *perl;
+	char *path_env = NULL, *lib, *libpm, *app, *apppm, *perl, *found;
 	char *shebang = NULL, *active = NULL;
 	long i_lib, i_app;
+	int rc;
 
 	if (host_path == NULL)
 		host_path = "/usr/bin:/bin";
+	must(fsroot_open(&live, "/", &e));
+	memset(&o, 0, sizeof(o));
+	o.root = &live;
+	o.host = &host;
 	perl = discover_perl(&o);
 	ok(perl != NULL && perl[0] == '/', "discover_perl: absolute (%s)",
 	    perl ? perl : "(null)");
 	if (perl == NULL) {
 		printf("# no perl on PATH: skipping live tests\n");
+		fsroot_close(&live);
 		return;
 	}
 
@@ -368,11 +513,11 @@ test_live(const char *tmp)
 	put(lib, "Bucardo.pm", "package Bucardo;\n", 0644);
 	libpm = at(lib, "Bucardo.pm");
 	put(tmp, "live/bin/bucardo", "#!/usr/bin/env perl\nprint 1;\n", 0755);
-	script = at(tmp, "live/bin/bucardo");
 	if (asprintf(&path_env, "%s/live/bin:%s", tmp, host_path) == -1)
 		return;
 	o.path_env = path_env;
-	setenv("PERL5LIB", lib, 1);
+	/* Changed: PERL5LIB comes in the options, no longer from the environment. */
+	o.perl5lib = lib;
 
 	gettimeofday(&t0, NULL);
 	ok(discover_modules(&d, &o, &e) == 0,
@@ -381,9 +526,12 @@ test_live(const char *tmp)
 	gettimeofday(&t1, NULL);
 	printf("# live discover_modules: %.1f ms\n",
 	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_usec - t0.tv_usec) / 1e3);
-	is_str(d.script, script, "live: the temp bucardo script is found");
-	ok(d.perl != NULL && d.perl[0] == '/',
-	    "live: env perl resolved on PATH");
+	ok(d.warning == NULL, "live: perl was asked, no warning (%s)",
+	    d.warning ? d.warning : "");
+	found = discover_perl(&o);
+	ok(found != NULL && found[0] == '/' && strstr(found, "/live/") == NULL,
+	    "live: the script's env perl resolved on PATH (%s)", found ? found : "(null)");
+	free(found);
 	is_str(d.active, libpm, "live: PERL5LIB copy is active");
 	ok(d.ncopies >= 1 && d.copies[0].active &&
 	    strcmp(d.copies[0].path, libpm) == 0, "live: and listed first");
@@ -394,6 +542,16 @@ test_live(const char *tmp)
 	is_str(active, libpm, "live: discover_active agrees");
 	free(active);
 	active = NULL;
+	setenv("PERL5LIB", "/nonexistent/from-env", 1);
+	o.perl5lib = NULL;
+	o.perllib = lib;
+	ok(discover_modules(&d, &o, &e) == 0 && d.active != NULL && strcmp(d.active, libpm) == 0 &&
+	    !has_searched(&d, "/nonexistent/from-env"),
+	    "live: PERLLIB is used when PERL5LIB is unset; the environment's is ignored");
+	discovery_release(&d);
+	unsetenv("PERL5LIB");
+	o.perllib = NULL;
+	o.perl5lib = lib;
 
 	/* A symlinked script puts its target's directory before @INC. */
 	app = at(tmp, "live/app");
@@ -426,7 +584,9 @@ test_live(const char *tmp)
 	ok(discover_modules(&d, &o, &e) == 0,
 	    "taint: discover_modules succeeds");
 	diag(&e);
-	is_str(d.perl, perl, "taint: the #! interpreter is used");
+	found = discover_perl(&o);
+	is_str(found, perl, "taint: the shebang interpreter is used");
+	free(found);
 	ok(d.active == NULL || strcmp(d.active, libpm) != 0,
 	    "taint: PERL5LIB copy not active");
 	ok(copy_index(&d, libpm) == -1,
@@ -443,38 +603,76 @@ test_live(const char *tmp)
 	ok(discover_modules(&d, &o, &e) == 0,
 	    "no script: discover_modules succeeds");
 	diag(&e);
-	ok(d.script == NULL, "no script: none reported");
-	ok(d.perl != NULL && strstr(d.perl, "/live/perlonly/perl") != NULL,
-	    "no script: perl from PATH (%s)", d.perl ? d.perl : "(null)");
+	found = discover_perl(&o);
+	ok(found != NULL && strstr(found, "/live/perlonly/perl") != NULL,
+	    "no script: perl from PATH (%s)", found ? found : "(null)");
+	free(found);
 	is_str(d.active, libpm, "no script: PERL5LIB copy active");
 	discovery_release(&d);
 
-	/* A perl that fails is an error, not "none found". */
-	put(tmp, "live/badperl/perl", "#!/bin/sh\necho broken >&2\nexit 3\n",
-	    0755);
+	/*
+	 * A perl that fails is an error, not "none found". Changed: a #!
+	 * script is no longer run as perl, so an ELF that fails stands in.
+	 */
+	link_at(tmp, "live/badperl/perl", "/usr/bin/ls");
 	free(path_env);
 	if (asprintf(&path_env, "%s/live/badperl", tmp) == -1)
 		return;
 	o.path_env = path_env;
 	ok(discover_modules(&d, &o, &e) == -1, "bad perl: fails");
-	ok(strstr(e.msg, "status 3: broken") != NULL, "bad perl: says why (%s)",
-	    e.msg);
+	ok(strstr(e.msg, "status 2: ") != NULL && strstr(e.msg, "invalid option") != NULL,
+	    "bad perl: says why (%s)", e.msg);
 	discovery_release(&d);
 
-	/* Under a root, discover_perl is the host's perl on PATH. */
-	o.root = tmp;
+	/* A perl that may not be run: the copies are still reported, ranked as usual. */
+	put(tmp, "live/scriptperl/perl", "#!/bin/sh\necho broken >&2\nexit 3\n", 0755);
+	free(path_env);
+	if (asprintf(&path_env, "%s/live/scriptperl", tmp) == -1)
+		return;
+	o.path_env = path_env;
+	e.msg[0] = '\0';
+	rc = discover_modules(&d, &o, &e);
+	ok(rc == 0 && d.warning != NULL &&
+	    strstr(d.warning, "(a script or no x bit)") != NULL && strstr(d.warning, "guessed") != NULL,
+	    "script perl: not run; a warning says the order is guessed (%s)",
+	    d.warning ? d.warning : e.msg);
+	ok(copy_index(&d, libpm) == -1, "script perl: PERL5LIB is not walked without perl's @INC");
+	discovery_release(&d);
+	if (geteuid() == 0) {
+		link_at(tmp, "live/theirs/perl", perl);
+		{
+			char *theirs = at(tmp, "live/theirs");
+
+			must(chown(theirs, NOBODY, NOBODY));
+			free(theirs);
+		}
+		free(path_env);
+		if (asprintf(&path_env, "%s/live/theirs", tmp) == -1)
+			return;
+		o.path_env = path_env;
+		rc = discover_modules(&d, &o, &e);
+		ok(rc == 0 && d.warning != NULL && strstr(d.warning, "not trusted") != NULL && strstr(d.warning, "uid 65534"),
+		    "untrusted perl: not run; the warning says why (%s)",
+		    d.warning ? d.warning : "(null)");
+		discovery_release(&d);
+	} else
+		ok(1, "untrusted perl: not run # SKIP needs root to chown");
+
+	/* Under a root, nothing runs and discover_perl is the host's perl on PATH. */
+	must(fsroot_open(&under, tmp, &e));
+	o.root = &under;
 	o.path_env = host_path;
 	free(perl);
 	perl = discover_perl(&o);
 	ok(perl != NULL && perl[0] == '/', "discover_perl under a root: %s",
 	    perl ? perl : "(null)");
 
-	unsetenv("PERL5LIB");
+	fsroot_close(&under);
+	fsroot_close(&live);
 	free(perl);
 	free(path_env);
 	free(apppm);
 	free(app);
-	free(script);
 	free(libpm);
 	free(lib);
 }
@@ -488,23 +686,30 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 int
 main(void)
 {
-	const char *tmpdir = getenv("TMPDIR");
+	/* /tmp, not $TMPDIR: perl runs only from a chain nobody else controls. */
+	const char *tmpdir = "/tmp";
+	struct err e = ERR_INIT;
 	char *tmpl = NULL, *tmp;
 
-	if (tmpdir == NULL || tmpdir[0] != '/')
-		tmpdir = "/tmp";
 	if (asprintf(&tmpl, "%s/test-discover.XXXXXX", tmpdir) == -1 ||
 	    mkdtemp(tmpl) == NULL || (tmp = realpath(tmpl, NULL)) == NULL) {
 		ok(0, "mkdtemp: %s", strerror(errno));
 		return tap_done();
+	}
+	if (fsroot_open(&host, "/", &e) != 0) {
+		printf("Bail out! %s\n", e.msg);
+		return 1;
 	}
 	test_two_copies(tmp);
 	test_dedupe(tmp);
 	test_links_stay_in_root(tmp);
 	test_rhel_order(tmp);
 	test_none(tmp);
+	test_untrusted(tmp);
+	test_odd(tmp);
 	test_live(tmp);
 
+	fsroot_close(&host);
 	if (nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS) == -1)
 		printf("# could not remove %s\n", tmp);
 	free(tmp);
