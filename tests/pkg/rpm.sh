@@ -254,6 +254,19 @@ for sh in dash bash; do
 	kill "$(cat "$root/var/run/bucardo/bucardo.mcp.pid")" 2>/dev/null
 	rm -f "$root/var/run/bucardo/bucardo.mcp.pid"
 
+	# The pid directory belongs to the bucardo user: a fifo planted as the
+	# pid file must not hang the transaction (opening it for reading blocks).
+	mkfifo "$root/var/run/bucardo/bucardo.mcp.pid"
+	upgrade
+	t0=$(date +%s)
+	printf '%s\n' /usr/share/perl5/vendor_perl/Bucardo.pm |
+	    PATH="$T/bin:/usr/bin:/bin" timeout -k 5 60 "$sh" "$T/trigger-nosd.sh" >"$T/trig.out" 2>"$T/trig.err"
+	rc=$?
+	check "$sh: a fifo as the pid file: the trigger ends, exit 0 ($rc, $(($(date +%s) - t0)) s)" \
+	    test "$rc" = 0 -a "$(($(date +%s) - t0))" -lt 30
+	same_file "$pm" "$FIXTURES/expected/bucardo-5.6.pm" "$sh: a fifo as the pid file: still re-patched"
+	rm -f "$root/var/run/bucardo/bucardo.mcp.pid"
+
 	# An upgrade to a module the tool refuses: loud, logged, and exit 0.
 	upgrade missing-disable-statement.pm
 	trigger "$sh" trigger-nosd.sh /usr/share/perl5/vendor_perl/Bucardo.pm
