@@ -70,6 +70,7 @@ static const struct discover_place discover_places[] = {
 struct discover_seen {
 	dev_t	dev;
 	ino_t	ino;
+	size_t	index;	/* in d->copies */
 };
 
 /* One search in progress; d is the caller's, the rest is scratch. */
@@ -301,18 +302,72 @@ discover_searched(const struct discovery *d, const char *dir)
 	return 0;
 }
 
+/* Fill c (zeroed) for the file at loc, found as asked inside the root. */
+static int
+discover_fill(struct module_copy *c, const struct fsroot *root, const struct fsloc *loc,
+    const char *asked, const struct trust_report *tr, const struct err *why)
+{
+	/*
+	 * Reached through a way another user controls: shown by that way, since
+	 * the file it leads to today is theirs to choose.
+	 */
+	if (tr != NULL ? asprintf(&c->path, "%s%s", root->host, asked) == -1 :
+	    (c->path = strdup(loc->host)) == NULL) {
+		c->path = NULL;
+		return -1;
+	}
+	if ((c->inner = strdup(loc->inner)) == NULL || (c->asked = strdup(asked)) == NULL)
+		return -1;
+	if (tr != NULL) {
+		c->untrusted = 1;
+		c->fault_uid = tr->uid;
+		if ((c->why = strdup(why->msg)) == NULL ||
+		    (tr->path != NULL && (c->fault_path = strdup(tr->path)) == NULL))
+			return -1;
+	}
+	return 0;
+}
+
+static void
+discover_copy_release(struct module_copy *c)
+{
+	free(c->path);
+	free(c->inner);
+	free(c->asked);
+	free(c->why);
+	free(c->fault_path);
+	memset(c, 0, sizeof(*c));
+}
+
 static int
 discover_add(struct discover_walk *w, const struct fsloc *loc, const struct stat *st, int inc,
-    const struct trust_report *tr, const struct err *why)
+    const char *asked, const struct trust_report *tr, const struct err *why)
 {
 	struct discovery *d = w->d;
 	struct discover_seen *ns;
-	struct module_copy *nc, *c;
+	struct module_copy *nc, *c, better;
 	size_t i;
 
-	for (i = 0; i < w->nseen; i++)
-		if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
-			return 0;
+	for (i = 0; i < w->nseen; i++) {
+		if (w->seen[i].dev != st->st_dev || w->seen[i].ino != st->st_ino)
+			continue;
+		/*
+		 * The same file found again. A way another user controls found
+		 * first must not make root's own copy untrusted: a trusted way
+		 * found later wins, unless the first is how Bucardo loads it.
+		 */
+		c = &d->copies[w->seen[i].index];
+		if (c->untrusted && tr == NULL && !c->active) {
+			memset(&better, 0, sizeof(better));
+			if (discover_fill(&better, w->root, loc, asked, NULL, why) == -1) {
+				discover_copy_release(&better);
+				return -1;
+			}
+			discover_copy_release(c);
+			*c = better;
+		}
+		return 0;
+	}
 	if ((ns = reallocarray(w->seen, w->nseen + 1, sizeof(*ns))) == NULL)
 		return -1;
 	w->seen = ns;
@@ -321,29 +376,20 @@ discover_add(struct discover_walk *w, const struct fsloc *loc, const struct stat
 	d->copies = nc;
 	c = &d->copies[d->ncopies];
 	memset(c, 0, sizeof(*c));
-	if ((c->path = strdup(loc->host)) == NULL || (c->inner = strdup(loc->inner)) == NULL)
+	if (discover_fill(c, w->root, loc, asked, tr, why) == -1)
 		goto nomem;
-	if (tr != NULL) {
-		c->untrusted = 1;
-		c->fault_uid = tr->uid;
-		if ((c->why = strdup(why->msg)) == NULL ||
-		    (tr->path != NULL && (c->fault_path = strdup(tr->path)) == NULL))
-			goto nomem;
-	}
 	if (inc && d->active == NULL) {
 		if ((d->active = strdup(loc->host)) == NULL)
 			goto nomem;
 		c->active = 1;
 	}
 	ns[w->nseen].dev = st->st_dev;
-	ns[w->nseen++].ino = st->st_ino;
+	ns[w->nseen].ino = st->st_ino;
+	ns[w->nseen++].index = d->ncopies;
 	d->ncopies++;
 	return 0;
 nomem:
-	free(c->path);
-	free(c->inner);
-	free(c->why);
-	free(c->fault_path);
+	discover_copy_release(c);
 	return -1;
 }
 
@@ -387,7 +433,8 @@ discover_dir(struct discover_walk *w, const char *rel, int inc)
 	if (!S_ISREG(loc.st.st_mode) ||
 	    faccessat(loc.dirfd, loc.name, R_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) == -1)
 		goto cleanup;
-	rv = discover_add(w, &loc, &loc.st, inc, found == FSROOT_UNTRUSTED ? &tr : NULL, &e);
+	rv = discover_add(w, &loc, &loc.st, inc, file.data, found == FSROOT_UNTRUSTED ? &tr : NULL,
+	    &e);
 cleanup:
 	fsloc_release(&loc);
 	trust_report_release(&tr);
@@ -650,12 +697,8 @@ discovery_release(struct discovery *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->ncopies; i++) {
-		free(d->copies[i].path);
-		free(d->copies[i].inner);
-		free(d->copies[i].why);
-		free(d->copies[i].fault_path);
-	}
+	for (i = 0; i < d->ncopies; i++)
+		discover_copy_release(&d->copies[i]);
 	free(d->copies);
 	for (i = 0; i < d->nsearched; i++)
 		free(d->searched[i]);

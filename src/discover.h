@@ -9,8 +9,11 @@
 #include "fsroot.h"
 
 struct module_copy {
-	char	*path;		/* as the host sees it, links resolved; each file reported once */
-	char	*inner;		/* the same inside the root */
+	char	*path;		/* as the host sees it, links resolved; each file reported
+				   once (an untrusted one by the way it was found) */
+	char	*inner;		/* the file inside the root, links resolved */
+	char	*asked;		/* the way it was found inside the root (DIR/Bucardo.pm):
+				   what is judged by the trust rule, and opened */
 	int	 active;	/* the copy Bucardo's perl would load */
 	int	 untrusted;	/* fails the trust rule: never compiled, run or written */
 	char	*why;		/* untrusted: the reason, "PATH: not trusted: ..." */

@@ -204,7 +204,9 @@ run_gather(struct options *o, struct report *r, struct discovery *d, int want_ac
 		if (d->warning != NULL && (r->warning = strdup(d->warning)) == NULL)
 			return -1;
 		for (i = 0; i < d->ncopies; i++) {
-			if ((f = run_add_file(r, o->fs, d->copies[i].inner)) == NULL)
+			/* Opened the way it was found, so that the way is judged too. */
+			if ((f = report_add(r, d->copies[i].path)) == NULL ||
+			    (f->inner = strdup(d->copies[i].asked)) == NULL)
 				return -1;
 			f->active = d->copies[i].active;
 		}

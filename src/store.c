@@ -125,6 +125,10 @@ store_lock(struct store *s, unsigned timeout_sec, struct err *e)
 	long holder, waited_ms;
 	int n;
 
+	/* Its type first: a fifo or a device planted there is never opened. */
+	if (fstatat(s->sd.fd, "lock", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1))
+		goto planted;
 	s->lockfd = openat(s->sd.fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 	    O_NOCTTY | O_CLOEXEC, 0600);
 	if (s->lockfd == -1)
@@ -132,8 +136,7 @@ store_lock(struct store *s, unsigned timeout_sec, struct err *e)
 	if (fstat(s->lockfd, &st) == -1)
 		return err_sys(e, s->dir, "cannot inspect the lock file");
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
-		return err_set(e, s->dir, "%s/lock is not a plain file of ours (a device, a fifo, "
-		    "another user's, or a hard link); remove it and run again", s->dir);
+		goto planted;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EINTR)
@@ -160,6 +163,9 @@ store_lock(struct store *s, unsigned timeout_sec, struct err *e)
 	    pwrite(s->lockfd, pid, (size_t)n, 0) != n)
 		return err_sys(e, s->dir, "cannot record our pid in the lock file");
 	return 0;
+planted:
+	return err_set(e, NULL, "%s/lock: not a plain file of ours (a device, a fifo, a link, "
+	    "another user's, or a hard link); remove it and run again", s->dir);
 }
 
 /*
@@ -342,6 +348,10 @@ store_open_kept(int dirfd, const char *name, const char *path, struct err *e)
 	struct stat st;
 	int fd;
 
+	/* Its type first: a fifo or a device planted there is never opened. */
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+		return err_set(e, path, "the kept original is not a regular file; move it aside "
+		    "and run again");
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC)) == -1)
 		return err_sys(e, path, "cannot open the kept original");
@@ -485,6 +495,7 @@ store_keep_original(struct store *s, const char *real_path,
 	char hex[GIT_OID_HEXSZ + 1], *name = NULL, *path = NULL, *tag = NULL;
 	struct buf have = BUF_INIT, gz = BUF_INIT;
 	const char *rel, *base;
+	struct stat st;
 	git_oid oid;
 	int dfd = -1, fd, plain, rc = -1;
 
@@ -504,10 +515,7 @@ store_keep_original(struct store *s, const char *real_path,
 		goto cleanup;
 	}
 	/* An existing copy is verified, never overwritten (STYLE.md point 8). */
-	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) != -1 ||
-	    errno != ENOENT) {
-		if (fd != -1)
-			close(fd);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
 		if ((fd = store_open_kept(dfd, name, path, e)) == -1 ||
 		    store_gz_read(fd, path, &have, &plain, e) == -1)
 			goto cleanup;

@@ -29,6 +29,9 @@ watchlist_read(char ***paths, size_t *n, const struct statedir *sd, struct err *
 	*n = 0;
 	if (sd->fd == -1)
 		return 0;
+	/* Its type first: a fifo or a device planted there is never opened. */
+	if (fstatat(sd->fd, WATCHLIST_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+		goto planted;
 	fd = openat(sd->fd, WATCHLIST_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC);
 	if (fd == -1) {
@@ -38,8 +41,7 @@ watchlist_read(char ***paths, size_t *n, const struct statedir *sd, struct err *
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return err_set(e, sd->path, "%s/" WATCHLIST_NAME " is not a regular file; "
-		    "move it aside and run apply again", sd->path);
+		goto planted;
 	}
 	if (buf_read_fd(&text, fd, WATCHLIST_LIMIT) == -1) {
 		err_sys(e, sd->path, "cannot read the list of files to keep patched");
@@ -69,6 +71,9 @@ watchlist_read(char ***paths, size_t *n, const struct statedir *sd, struct err *
 done:
 	buf_release(&text);
 	return rc;
+planted:
+	return err_set(e, NULL, "%s/" WATCHLIST_NAME ": not a regular file; move it aside and "
+	    "run apply again", sd->path);
 }
 
 int
