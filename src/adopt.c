@@ -1,5 +1,4 @@
 /* adopt.c: recognising a file that a run stopped dead had already replaced. */
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -15,7 +14,10 @@
 #include "watchlist.h"
 #include "adopt.h"
 
-/* Is rewriting orig for function exactly the current content? Sets *version then. */
+/*
+ * Is rewriting orig for function, in some form, exactly the current content?
+ * The forms tried: each layout's own, then each form. Sets *version then.
+ */
 static int
 rewrites_to(const struct ruleset *rs, const char *function, const struct buf *orig,
     const struct buf *current, char **version)
@@ -23,15 +25,21 @@ rewrites_to(const struct ruleset *rs, const char *function, const struct buf *or
 	struct analysis a = ANALYSIS_INIT;
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
-	int same = 0;
+	int same = 0, form;
 
-	if (orig->len > 0 && rewrite_analyze(&a, rs, function, orig->data, orig->len, &e) == 0 &&
-	    (a.state == MODULE_PRISTINE || a.state == MODULE_PARTIAL) &&
-	    rewrite_apply(&out, &a, function, orig->data, orig->len, &e) == 0 &&
-	    out.len == current->len && memcmp(out.data, current->data, out.len) == 0) {
-		same = 1;
-		*version = a.version != NULL ? strdup(a.version) : NULL;
+	if (orig->len == 0 || rewrite_analyze(&a, rs, function, orig->data, orig->len, &e) == -1 ||
+	    (a.state != MODULE_PRISTINE && a.state != MODULE_PARTIAL))
+		goto done;
+	for (form = RULE_FORMS; !same && form >= 0; form--) {
+		buf_reset(&out);
+		if (rewrite_apply(&out, &a, function, (enum rule_form)form, orig->data, orig->len,
+		    &e) == 0 && out.len == current->len &&
+		    memcmp(out.data, current->data, out.len) == 0) {
+			same = 1;
+			*version = a.version != NULL ? strdup(a.version) : NULL;
+		}
 	}
+done:
 	buf_release(&out);
 	analysis_release(&a);
 	return same;
@@ -39,35 +47,22 @@ rewrites_to(const struct ruleset *rs, const char *function, const struct buf *or
 
 /*
  * Is current what apply makes of orig, for the function given or the one
- * found in the file? That one is read off a rewrite of orig for a marker
- * name, at the marker's place. Sets *function and *version when it is.
+ * the current file calls (rewrite_analyze names it when it is another)?
+ * Sets *function and *version when it is.
  */
 static int
 made_from(const struct options *o, const struct ruleset *rs, const struct buf *orig,
     const struct buf *current, char **function, char **version)
 {
-	static const char mark[] = "bucardo_aiven_function_mark";
 	struct analysis a = ANALYSIS_INIT;
-	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
-	const char *at;
 	char *name = NULL;
-	size_t pre, n = 0;
 
 	if (rewrites_to(rs, o->function, orig, current, version))
 		return (*function = strdup(o->function)) != NULL;
-	if (orig->len > 0 && rewrite_analyze(&a, rs, mark, orig->data, orig->len, &e) == 0 &&
-	    a.state == MODULE_PRISTINE &&
-	    rewrite_apply(&out, &a, mark, orig->data, orig->len, &e) == 0 &&
-	    (at = memmem(out.data, out.len, mark, sizeof(mark) - 1)) != NULL) {
-		pre = (size_t)(at - out.data);
-		while (pre + n < current->len && (isalnum((unsigned char)current->data[pre + n]) ||
-		    current->data[pre + n] == '_' || current->data[pre + n] == '.'))
-			n++;
-		if (pre <= current->len && memcmp(out.data, current->data, pre) == 0)
-			name = strndup(current->data + pre, n);
-	}
-	buf_release(&out);
+	if (current->len > 0 && rewrite_analyze(&a, rs, o->function, current->data, current->len,
+	    &e) == 0 && a.other_function != NULL)
+		name = strdup(a.other_function);
 	analysis_release(&a);
 	if (name != NULL && rules_function_ok(name) && rewrites_to(rs, name, orig, current, version)) {
 		*function = name;
@@ -140,21 +135,21 @@ adopt_maybe_unrecorded(const struct options *o, const char *inner)
 {
 	struct statedir sd = STATEDIR_INIT;
 	struct store_kept *kept = NULL;
+	struct watch_entry *list = NULL;
 	struct err e = ERR_INIT;
-	char **paths = NULL;
 	size_t n = 0, nkept = 0;
 	int listed, maybe = 0;
 
 	if (o->check || o->reapply || inner == NULL ||
 	    statedir_open(&sd, o->state_fs, o->state_inner, STATEDIR_READ, &e) == -1 ||
-	    sd.fd == -1 || watchlist_read(&paths, &n, &sd, &e) == -1)
+	    sd.fd == -1 || watchlist_read(&list, &n, &sd, &e) == -1)
 		goto cleanup;
-	listed = watchlist_has(paths, n, inner);
+	listed = watchlist_find(list, n, inner) != NULL;
 	if (!listed && store_kept_originals(&sd, inner, &kept, &nkept, &e) == 0)
 		maybe = nkept > 0;
 cleanup:
 	free(kept);
-	watchlist_free(paths, n);
+	watchlist_free(list, n);
 	statedir_close(&sd);
 	return maybe;
 }

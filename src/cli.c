@@ -23,14 +23,14 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "status", cmd_status, "[--function NAME] [FILE ...]",
+	{ "status", cmd_status, "[--function NAME] [--form plain|guarded] [FILE ...]",
 	    "show every Bucardo.pm, its version and state, and which one perl loads",
-	    OPT_FUNCTION },
+	    OPT_FUNCTION | OPT_FORM },
 	{ "apply", cmd_apply,
-	    "[--check] [--diff] [--function NAME] [--no-perl-check] [--detailed-exitcodes] "
-	    "[--reapply] [FILE ...]",
+	    "[--check] [--diff] [--function NAME] [--form plain|guarded] [--no-perl-check] "
+	    "[--keep-perl-env] [--detailed-exitcodes] [--reapply] [FILE ...]",
 	    "rewrite the session_replication_role statements (backing up the original)",
-	    OPT_CHECK | OPT_DIFF | OPT_FUNCTION | OPT_NO_PERL_CHECK | OPT_DETAILED |
+	    OPT_CHECK | OPT_DIFF | OPT_FUNCTION | OPT_FORM | OPT_NO_PERL_CHECK | OPT_DETAILED |
 	    OPT_KEEP_PERL_ENV | OPT_REAPPLY },
 	{ "revert", cmd_revert, "[--check] [--diff] [--force] [--detailed-exitcodes] [FILE ...]",
 	    "put back the original from the backup store", OPT_CHECK | OPT_DIFF | OPT_FORCE |
@@ -63,6 +63,8 @@ usage(FILE *to)
 	    "  --pid-dir DIR     where Bucardo keeps its pid files (default %s)\n"
 	    "  --rules DIR       rewrite rules from DIR instead of the built-in patches/\n"
 	    "  --binary PATH     hook install: the command the apt hook runs\n"
+	    "  --form FORM       apply: write the plain or the guarded form (default: each\n"
+	    "                    layout's own; see bucardo-aiven(8))\n"
 	    "  --lock-timeout N  wait up to N seconds for another run (default 30)\n"
 	    "  --json            one JSON document on stdout\n"
 	    "  -q, --quiet       print nothing but errors\n"
@@ -117,7 +119,7 @@ main(int argc, char *argv[])
 {
 	enum { LONG_ROOT = 256, LONG_STATE, LONG_PID, LONG_RULES, LONG_FUNCTION, LONG_CHECK,
 		LONG_DIFF, LONG_NO_PERL, LONG_DETAILED, LONG_FORCE, LONG_JSON, LONG_LOCK,
-		LONG_KEEP_ENV, LONG_BUCARDO_DB, LONG_REAPPLY, LONG_BINARY };
+		LONG_KEEP_ENV, LONG_BUCARDO_DB, LONG_REAPPLY, LONG_BINARY, LONG_FORM };
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, LONG_ROOT },
 		{ "state-dir", required_argument, NULL, LONG_STATE },
@@ -134,6 +136,7 @@ main(int argc, char *argv[])
 		{ "bucardo-db", required_argument, NULL, LONG_BUCARDO_DB },
 		{ "reapply", no_argument, NULL, LONG_REAPPLY },
 		{ "binary", required_argument, NULL, LONG_BINARY },
+		{ "form", required_argument, NULL, LONG_FORM },
 		{ "json", no_argument, NULL, LONG_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -151,6 +154,7 @@ main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	o.function = DEFAULT_FUNCTION;
+	o.form = RULE_FORMS;
 	o.lock_timeout = 30;
 	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -168,6 +172,13 @@ main(int argc, char *argv[])
 		case LONG_BUCARDO_DB: o.bucardo_db = optarg; o.seen |= OPT_BUCARDO_DB; break;
 		case LONG_REAPPLY: o.reapply = 1; o.seen |= OPT_REAPPLY; break;
 		case LONG_BINARY: o.binary = optarg; o.seen |= OPT_BINARY; break;
+		case LONG_FORM:
+			if ((o.form = rules_form_from_name(optarg)) == RULE_FORMS) {
+				run_complain("--form %s: plain or guarded", optarg);
+				return EXIT_USAGE;
+			}
+			o.seen |= OPT_FORM;
+			break;
 		case LONG_JSON: o.json = 1; break;
 		case LONG_LOCK:
 			if (parse_timeout(optarg, &o.lock_timeout) == -1) {

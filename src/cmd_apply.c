@@ -126,13 +126,38 @@ vouch_wait(struct vouch_job *j)
 }
 
 /*
+ * What the watch list records for a file once apply has made a of it: the
+ * function, and the form every site is (or, with want, will be) in, when
+ * they agree.
+ */
+static struct watch_entry
+watched_as(const struct options *o, const struct file_report *f, const struct target *t,
+    const struct analysis *a)
+{
+	struct watch_entry en = { t->inner, (char *)run_function(o, f), RULE_FORMS };
+	enum rule_form form;
+	size_t i;
+
+	for (i = 0; i < a->nsites; i++) {
+		form = rewrite_target_form(a, &a->sites[i], run_form(o, f));
+		if (i > 0 && form != en.form) {
+			en.form = RULE_FORMS;
+			break;
+		}
+		en.form = form;
+	}
+	return en;
+}
+
+/*
  * An already patched file under the lock: when an interrupted run of ours
  * wrote it, record what it did and keep the file patched from now on.
  */
 static int
 finish_patched(const struct options *o, const struct ruleset *rs, struct store *store,
-    const struct target *t, struct file_report *f)
+    const struct target *t, const struct analysis *a, struct file_report *f)
 {
+	struct watch_entry en = watched_as(o, f, t, a);
 	struct buf original = BUF_INIT;
 	struct err e = ERR_INIT;
 	char original_id[41], written_id[41], current_id[41];
@@ -147,7 +172,7 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 		goto fail;
 	if (ours && strcmp(current_id, written_id) != 0)
 		run_note_file(f, "an interrupted run had patched it; the history now records that");
-	if (ours && watchlist_update(store_statedir(store), t->inner, 1, &e) == -1)
+	if (ours && watchlist_update(store_statedir(store), &en, 1, &e) == -1)
 		goto fail;
 	rc = 0;
 	goto cleanup;
@@ -168,9 +193,11 @@ rewrite_checked(const struct options *o, const struct ruleset *rs, struct file_r
 {
 	struct err e = ERR_INIT;
 
-	if (rewrite_apply(out, a, o->function, t->content.data, t->content.len, &e) == -1 ||
-	    rewrite_verify(rs, o->function, f->path, a, t->content.data, t->content.len,
-	    out->data, out->len, &e) == -1)
+	if (rewrite_apply(out, a, run_function(o, f), run_form(o, f), t->content.data,
+	    t->content.len, &e) == -1)
+		return run_fail_file(f, "%s: %s; nothing written", f->path, e.msg);
+	if (rewrite_verify(rs, run_function(o, f), run_form(o, f), f->path, a, t->content.data,
+	    t->content.len, out->data, out->len, &e) == -1)
 		return run_fail_file(f, "%s", e.msg);
 	if (o->diff && run_add_diff(f, t->real, &t->content, out) == -1)
 		return -1;
@@ -188,6 +215,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct store_record rec;
+	struct watch_entry en;
 	struct perl_run run = PERL_RUN_INIT;
 	struct err perr = ERR_INIT;
 	char id[41];
@@ -205,10 +233,10 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 		run_fail_file(f, "%s: %s; nothing written", f->path, a.reason);
 		goto cleanup;
 	}
-	if (a.state == MODULE_PATCHED) {
+	if (a.state == MODULE_PATCHED && rewrite_todo(&a, run_form(o, f)) == 0) {
 		f->action = "already patched";
 		f->state_after = f->state;
-		rc = finish_patched(o, rs, store, &t, f);
+		rc = finish_patched(o, rs, store, &t, &a, f);
 		goto cleanup;
 	}
 	if (rewrite_checked(o, rs, f, &t, &a, &out) == -1)
@@ -239,7 +267,8 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	f->changed = 1;
 	f->action = "patched";
 	f->state_after = "patched";
-	rec = (struct store_record){ "apply", t.inner, a.version, o->function,
+	en = watched_as(o, f, &t, &a);
+	rec = (struct store_record){ "apply", t.inner, a.version, run_function(o, f),
 	    t.content.data, t.content.len, out.data, out.len, 0 };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
@@ -248,7 +277,7 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 		goto cleanup;
 	}
 	crash_point("after-history");
-	if (watchlist_update(store_statedir(store), t.inner, 1, &e) == -1) {
+	if (watchlist_update(store_statedir(store), &en, 1, &e) == -1) {
 		run_fail_file(f, "%s: patched, but it could not be added to the files kept patched "
 		    "(%s); run apply again to add it", f->path, e.msg);
 		goto cleanup;
@@ -302,9 +331,10 @@ cmd_apply(struct options *o)
 		} else if (a.state == MODULE_UNSUPPORTED) {
 			run_fail_file(f, "%s: %s; nothing written", f->path, a.reason);
 			failed = 1;
-		} else if (a.state == MODULE_PATCHED && adopt_maybe_unrecorded(o, t.inner)) {
+		} else if (a.state == MODULE_PATCHED && rewrite_todo(&a, run_form(o, f)) == 0 &&
+		    adopt_maybe_unrecorded(o, t.inner)) {
 			todo++;		/* patch_one records what an interrupted run did */
-		} else if (a.state == MODULE_PATCHED) {
+		} else if (a.state == MODULE_PATCHED && rewrite_todo(&a, run_form(o, f)) == 0) {
 			f->action = "already patched";
 			f->state_after = f->state;
 		} else if (o->check) {

@@ -102,6 +102,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 	struct err e = ERR_INIT;
 	struct store_record rec;
 	struct trust_report tr = TRUST_REPORT_INIT;
+	struct watch_entry unlisted = { NULL, NULL, RULE_FORMS };
 	char original_id[41], written_id[41] = "", current_id[41];
 	int rc = -1, known, adopted, got;
 
@@ -122,6 +123,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 	trust_report_release(&tr);
 	crash_point("after-read");
 	f->real = strdup(t.real);
+	unlisted.path = t.inner;
 	if ((known = store_lookup(store, t.inner, &original, original_id,
 	    written_id, &e)) == -1 ||
 	    store_blob_id(store, t.content.data, t.content.len, current_id, &e) == -1) {
@@ -170,7 +172,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 			}
 			run_note_file(f, "put back before the history recorded it; the history now does");
 		}
-		if (!o->check && watchlist_update(store_statedir(store), t.inner, 0, &e) == -1) {
+		if (!o->check && watchlist_update(store_statedir(store), &unlisted, 0, &e) == -1) {
 			run_fail_file(f, "%s: still listed as kept patched (%s)", f->path, e.msg);
 			goto cleanup;
 		}
@@ -212,7 +214,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 	}
 	/* Reverted on purpose: no package trigger may patch it again. */
 	crash_point("after-history");
-	if (watchlist_update(store_statedir(store), t.inner, 0, &e) == -1) {
+	if (watchlist_update(store_statedir(store), &unlisted, 0, &e) == -1) {
 		run_fail_file(f, "%s: reverted, but it is still listed as kept patched (%s)",
 		    f->path, e.msg);
 		goto cleanup;

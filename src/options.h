@@ -5,6 +5,7 @@
 #include <limits.h>
 
 #include "fsroot.h"
+#include "rules.h"
 
 #define PROGNAME		"bucardo-aiven"
 #define DEFAULT_FUNCTION	"aiven_extras.session_replication_role"
@@ -29,7 +30,8 @@ enum {
 	OPT_KEEP_PERL_ENV = 1 << 6,
 	OPT_BUCARDO_DB = 1 << 7,
 	OPT_REAPPLY = 1 << 8,
-	OPT_BINARY = 1 << 9
+	OPT_BINARY = 1 << 9,
+	OPT_FORM = 1 << 10
 };
 
 struct options {
@@ -40,6 +42,7 @@ struct options {
 	const char	*function;
 	const char	*bucardo_db;
 	const char	*binary;	/* hook install --binary */
+	enum rule_form	 form;		/* apply --form; RULE_FORMS: each layout's own */
 	int		 json;
 	int		 quiet;
 	int		 verbose;

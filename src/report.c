@@ -18,6 +18,7 @@ report_add(struct report *r, const char *path)
 	r->files = f;
 	f = &r->files[r->nfiles];
 	memset(f, 0, sizeof(*f));
+	f->want_form = RULE_FORMS;
 	if ((f->path = strdup(path)) == NULL)
 		return NULL;
 	r->nfiles++;
@@ -171,6 +172,7 @@ json_file(const struct file_report *f)
 	json_object_object_add(o, "version", jstr(f->version));
 	json_object_object_add(o, "layout", jstr(f->layout));
 	json_object_object_add(o, "state", jstr(f->state));
+	json_object_object_add(o, "form", jstr(f->form));
 	if (f->state_after != NULL)
 		json_object_object_add(o, "state_after", jstr(f->state_after));
 	json_object_object_add(o, "active", json_object_new_boolean(f->active));
@@ -301,6 +303,7 @@ report_release(struct report *r)
 		free(f->path);
 		free(f->inner);
 		free(f->fault_path);
+		free(f->function);
 		free(f->real);
 		free(f->version);
 		free(f->layout);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "rules.h"
 #include "store.h"
 
 struct statement_report {
@@ -21,6 +22,9 @@ struct file_report {
 	char		*version;	/* Bucardo's $VERSION, NULL when unknown */
 	char		*layout;	/* patches/ layout name */
 	const char	*state;		/* pristine, patched, partial, unsupported; NULL if unread */
+	const char	*form;		/* of the patched statements: plain, guarded, mixed; or NULL */
+	char		*function;	/* --reapply: the function apply used for it, or NULL */
+	enum rule_form	 want_form;	/* --reapply: the form apply wrote; RULE_FORMS: none */
 	const char	*state_after;	/* after this run (apply, revert) */
 	const char	*action;	/* what happened, in words: "patched", "already patched", ... */
 	const char	*perl_check;	/* passed, skipped, original-fails, NULL when not run */

@@ -2,6 +2,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <ctype.h>
+#include <errno.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,47 +85,92 @@ sql_normal(const char *sql)
 	return out;
 }
 
-/* The rule's SQL for function: {function} replaced (caller frees). */
+/*
+ * A pattern matching template as sql_normal leaves SQL, with each
+ * placeholder a capture: {function} a (possibly qualified) identifier,
+ * {schema} and {name} one identifier each. NULL when out of memory.
+ */
 static char *
-expand(const char *template, const char *function)
+template_pattern(const char *template)
 {
-	const char *at = strstr(template, "{function}");
-	size_t pre, fl = strlen(function), post;
-	char *out;
+	static const struct { const char *key, *group; } holes[] = {
+		{ "{function}", "([a-z_][a-z0-9_$]*(?:\\.[a-z_][a-z0-9_$]*)?)" },
+		{ "{schema}", "([a-z_][a-z0-9_$]*)" },
+		{ "{name}", "([a-z_][a-z0-9_$]*)" },
+	};
+	struct buf out = BUF_INIT;
+	char *norm = sql_normal(template), *p;
+	size_t i;
 
-	if (at == NULL)
-		return strdup(template);
-	pre = (size_t)(at - template);
-	post = strlen(at + 10);
-	if ((out = malloc(pre + fl + post + 1)) == NULL)
-		return NULL;
-	memcpy(out, template, pre);
-	memcpy(out + pre, function, fl);
-	memcpy(out + pre + fl, at + 10, post + 1);
-	return out;
+	if (norm == NULL || buf_puts(&out, "^") == -1)
+		goto fail;
+	for (p = norm; *p != '\0';) {
+		for (i = 0; i < sizeof(holes) / sizeof(holes[0]); i++)
+			if (strncmp(p, holes[i].key, strlen(holes[i].key)) == 0)
+				break;
+		if (i < sizeof(holes) / sizeof(holes[0])) {
+			if (buf_puts(&out, holes[i].group) == -1)
+				goto fail;
+			p += strlen(holes[i].key);
+			continue;
+		}
+		if ((strchr("\\^$.|?*+()[]{}", *p) != NULL && buf_puts(&out, "\\") == -1) ||
+		    buf_append(&out, p++, 1) == -1)
+			goto fail;
+	}
+	if (buf_puts(&out, "$") == -1)
+		goto fail;
+	free(norm);
+	return buf_detach(&out, NULL);
+fail:
+	free(norm);
+	buf_release(&out);
+	return NULL;
 }
 
 /*
- * If sql is the rule's template around some other function name, return
- * that name (caller frees): the file was patched for another service.
+ * If sql (as sql_normal leaves it) is one of the rule's forms written for
+ * some other function, return that name (caller frees): the file was
+ * patched for another service. The name must make the whole template
+ * again, so {schema} and {name} agree with it.
  */
 static char *
-other_function(const char *template, const char *sql)
+other_function(const struct rule *r, const char *sql_norm)
 {
-	char *tn = sql_normal(template), *sn = sql_normal(sql), *name = NULL, *at;
-	size_t pre, post, sl;
+	pcre2_code *code;
+	pcre2_match_data *md;
+	PCRE2_SIZE *ov, erroff;
+	char *pattern, *name = NULL, *again, *again_norm;
+	size_t f;
+	int errcode, ok;
 
-	if (tn == NULL || sn == NULL || (at = strstr(tn, "{function}")) == NULL)
-		goto done;
-	pre = (size_t)(at - tn);
-	post = strlen(at + 10);
-	sl = strlen(sn);
-	if (sl > pre + post && strncmp(sn, tn, pre) == 0 &&
-	    strcmp(sn + sl - post, at + 10) == 0)
-		name = strndup(sn + pre, sl - pre - post);
-done:
-	free(tn);
-	free(sn);
+	for (f = 0; f < RULE_FORMS && name == NULL; f++) {
+		if (r->becomes[f] == NULL || (pattern = template_pattern(r->becomes[f])) == NULL)
+			continue;
+		code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
+		    &erroff, NULL);
+		free(pattern);
+		if (code == NULL)
+			continue;
+		if ((md = pcre2_match_data_create_from_pattern(code, NULL)) != NULL &&
+		    pcre2_match(code, (PCRE2_SPTR)sql_norm, strlen(sql_norm), 0, 0, md, NULL) > 1) {
+			ov = pcre2_get_ovector_pointer(md);
+			name = strndup(sql_norm + ov[2], ov[3] - ov[2]);
+		}
+		pcre2_match_data_free(md);
+		pcre2_code_free(code);
+		if (name == NULL)
+			continue;
+		again = rules_expand(r->becomes[f], name);
+		again_norm = again != NULL ? sql_normal(again) : NULL;
+		ok = again_norm != NULL && strcmp(again_norm, sql_norm) == 0;
+		free(again_norm);
+		free(again);
+		if (!ok) {
+			free(name);
+			name = NULL;
+		}
+	}
 	return name;
 }
 
@@ -200,6 +246,7 @@ add_site(struct analysis *a, const struct rule *r, const struct perl_literal *li
 	s->lit = *lit;
 	s->line = line;
 	s->patched = patched;
+	s->form = RULE_FORM_PLAIN;
 	return 0;
 }
 
@@ -238,17 +285,25 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 	struct perl_literal lit;
 	struct buf text = BUF_INIT;
 	struct err lexerr = ERR_INIT;
-	size_t cursor = body->start, before = a->nsites;
-	char *want = NULL, *want_normal = NULL, *have_normal = NULL, *other = NULL;
+	size_t cursor = body->start, before = a->nsites, f;
+	char *want[RULE_FORMS] = { NULL }, *have_normal = NULL, *other = NULL, *sql;
 	char shown[121];
-	int rc = -1, found, m;
+	int rc = -1, found, m, form;
 
 	statement = compile(r->statement);
 	mentions = compile(l->mentions);
-	want = expand(r->becomes, function);
-	want_normal = want ? sql_normal(want) : NULL;
-	if (statement == NULL || mentions == NULL || want_normal == NULL ||
-	    (md = pcre2_match_data_create(16, NULL)) == NULL) {
+	for (f = 0; f < RULE_FORMS; f++) {
+		if (r->becomes[f] == NULL)
+			continue;
+		/* An unqualified --function has no guarded form: nothing to recognise. */
+		if ((sql = rules_expand(r->becomes[f], function)) == NULL && errno != EINVAL)
+			goto fail_memory;
+		want[f] = sql != NULL ? sql_normal(sql) : NULL;
+		free(sql);
+		if (sql != NULL && want[f] == NULL)
+			goto fail_memory;
+	}
+	if (statement == NULL || mentions == NULL || (md = pcre2_match_data_create(16, NULL)) == NULL) {
 		err_set(e, l->origin, "cannot prepare the patterns of sub %s", r->sub);
 		goto cleanup;
 	}
@@ -269,10 +324,14 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 		free(have_normal);
 		if ((have_normal = sql_normal(text.data)) == NULL)
 			goto fail_memory;
-		if (strcmp(have_normal, want_normal) == 0) {
+		for (form = 0; form < RULE_FORMS; form++)
+			if (want[form] != NULL && strcmp(have_normal, want[form]) == 0)
+				break;
+		if (form < RULE_FORMS) {
 			line = locate_line(src, lit.start);
 			if (add_site(a, r, &lit, line, 1, text.data) == -1)
 				goto fail_memory;
+			a->sites[a->nsites - 1].form = (enum rule_form)form;
 			continue;
 		}
 		if ((m = matches(statement, md, &text, l->origin, r->sub, e)) == -1)
@@ -289,7 +348,10 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 				goto fail_memory;
 			continue;
 		}
-		if ((other = other_function(r->becomes, text.data)) != NULL) {
+		if ((other = other_function(r, have_normal)) != NULL) {
+			free(a->other_function);
+			if ((a->other_function = strdup(other)) == NULL)
+				goto fail_memory;
 			line = locate_line(src, lit.start);
 			excerpt(shown, sizeof(shown), other);
 			unsupported(a, "sub %s (line %u) already calls %s instead of %s; "
@@ -328,8 +390,8 @@ fail_memory:
 cleanup:
 	free(other);
 	free(have_normal);
-	free(want_normal);
-	free(want);
+	for (f = 0; f < RULE_FORMS; f++)
+		free(want[f]);
 	buf_release(&text);
 	pcre2_match_data_free(md);
 	pcre2_code_free(mentions);
@@ -371,6 +433,13 @@ analyze_source(struct analysis *a, const struct ruleset *rs, const char *functio
 	size_t i, j, patched = 0;
 
 	a->version = locate_version(src);
+	for (i = 0; a->version != NULL && i < rs->nlayouts; i++) {
+		const struct layout *l = &rs->layouts[i];
+
+		if (l->refuse_from != NULL && version_cmp(a->version, l->refuse_from) >= 0 &&
+		    version_cmp(a->version, l->since) < 0)
+			return unsupported(a, "Bucardo %s: %s", a->version, l->refuse_why);
+	}
 	oldest = oldest_supported(rs);
 	if (a->version != NULL && oldest != NULL && version_cmp(a->version, oldest) < 0)
 		return unsupported(a, "Bucardo %s is older than %s, the oldest release "
@@ -455,9 +524,62 @@ site_cmp(const void *x, const void *y)
 	return a->lit.start < b->lit.start ? -1 : a->lit.start > b->lit.start;
 }
 
+enum rule_form
+rewrite_target_form(const struct analysis *a, const struct site *s, enum rule_form want)
+{
+	enum rule_form f;
+
+	if (want != RULE_FORMS)
+		return want;
+	f = a->layout != NULL ? a->layout->form : RULE_FORM_PLAIN;
+	/* A stronger form already there stays: guarded works wherever plain does. */
+	if (s->patched && s->form > f)
+		f = s->form;
+	return f;
+}
+
+int
+rewrite_site_todo(const struct analysis *a, const struct site *s, enum rule_form want)
+{
+	return !s->patched || s->form != rewrite_target_form(a, s, want);
+}
+
+size_t
+rewrite_todo(const struct analysis *a, enum rule_form want)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < a->nsites; i++)
+		n += rewrite_site_todo(a, &a->sites[i], want) != 0;
+	return n;
+}
+
+char *
+rewrite_site_sql(const struct analysis *a, const struct site *s, const char *function,
+    enum rule_form want, struct err *e)
+{
+	enum rule_form f = rewrite_target_form(a, s, want);
+	char *sql;
+
+	if (s->rule->becomes[f] == NULL) {
+		err_set(e, NULL, "the %s layout has no %s form for sub %s (patches/ gives none)",
+		    a->layout ? a->layout->name : "?", rules_form_name(f), s->rule->sub);
+		return NULL;
+	}
+	if ((sql = rules_expand(s->rule->becomes[f], function)) == NULL) {
+		if (errno == EINVAL)
+			err_set(e, NULL, "the %s form needs a schema-qualified --function "
+			    "(schema.name), since it looks the function up; %s has no schema",
+			    rules_form_name(f), function);
+		else
+			err_sys(e, NULL, "out of memory");
+	}
+	return sql;
+}
+
 int
 rewrite_apply(struct buf *out, const struct analysis *a, const char *function,
-    const char *text, size_t len, struct err *e)
+    enum rule_form want, const char *text, size_t len, struct err *e)
 {
 	struct site *sites;
 	struct buf quoted = BUF_INIT;
@@ -475,7 +597,7 @@ rewrite_apply(struct buf *out, const struct analysis *a, const char *function,
 		const struct site *s = &sites[i];
 		char *sql;
 
-		if (s->patched)
+		if (!rewrite_site_todo(a, s, want))
 			continue;
 		if (s->lit.body_start < at || s->lit.body_end < s->lit.body_start ||
 		    s->lit.body_end > len) {
@@ -483,8 +605,9 @@ rewrite_apply(struct buf *out, const struct analysis *a, const char *function,
 			    "nothing written, please report this", i ? sites[i - 1].line : 0, s->line);
 			goto cleanup;
 		}
-		if ((sql = expand(s->rule->becomes, function)) == NULL ||
-		    locate_literal_quote(&s->lit, sql, &quoted) == -1) {
+		if ((sql = rewrite_site_sql(a, s, function, want, e)) == NULL)
+			goto cleanup;
+		if (locate_literal_quote(&s->lit, sql, &quoted) == -1) {
 			free(sql);
 			err_sys(e, NULL, "out of memory");
 			goto cleanup;
@@ -509,8 +632,8 @@ cleanup:
 }
 
 int
-rewrite_verify(const struct ruleset *rs, const char *function, const char *path,
-    const struct analysis *before, const char *old, size_t old_len,
+rewrite_verify(const struct ruleset *rs, const char *function, enum rule_form want,
+    const char *path, const struct analysis *before, const char *old, size_t old_len,
     const char *new, size_t new_len, struct err *e)
 {
 	struct analysis after = ANALYSIS_INIT;
@@ -552,7 +675,15 @@ rewrite_verify(const struct ruleset *rs, const char *function, const char *path,
 			goto cleanup;
 		}
 		if (i < before->nsites) {
-			if (os[i].patched && (os[i].lit.body_end - os[i].lit.body_start !=
+			if (ns[i].form != rewrite_target_form(before, &os[i], want)) {
+				err_set(e, path, "internal check failed: sub %s is in the %s form, "
+				    "not the %s form asked for; nothing written, please report this",
+				    os[i].rule->sub, rules_form_name(ns[i].form),
+				    rules_form_name(rewrite_target_form(before, &os[i], want)));
+				goto cleanup;
+			}
+			if (!rewrite_site_todo(before, &os[i], want) && (os[i].lit.body_end -
+			    os[i].lit.body_start !=
 			    ns[i].lit.body_end - ns[i].lit.body_start ||
 			    memcmp(old + os[i].lit.body_start, new + ns[i].lit.body_start,
 			    os[i].lit.body_end - os[i].lit.body_start) != 0)) {
@@ -581,6 +712,8 @@ analysis_release(struct analysis *a)
 		free(a->sites[i].sql);
 	free(a->version);
 	free(a->sites);
+	free(a->other_function);
+	a->other_function = NULL;
 	a->version = NULL;
 	a->sites = NULL;
 	a->nsites = 0;

@@ -21,6 +21,7 @@ struct site {
 	struct perl_literal	 lit;
 	unsigned		 line;
 	int			 patched;
+	enum rule_form		 form;	/* when patched: which form it is in */
 	char			*sql;	/* the literal's text as found (owned) */
 };
 
@@ -31,9 +32,11 @@ struct analysis {
 	struct site		*sites;
 	size_t			 nsites;
 	char			 reason[512];	/* why unsupported */
+	char			*other_function;	/* unsupported because the statements
+						   call this function instead, or NULL */
 };
 
-#define ANALYSIS_INIT { MODULE_UNSUPPORTED, NULL, NULL, NULL, 0, { 0 } }
+#define ANALYSIS_INIT { MODULE_UNSUPPORTED, NULL, NULL, NULL, 0, { 0 }, NULL }
 
 const char	*rewrite_state_name(enum module_state state);
 
@@ -46,20 +49,44 @@ int	rewrite_analyze(struct analysis *a, const struct ruleset *rs, const char *fu
 	    const char *text, size_t len, struct err *e);
 
 /*
- * Produce the patched text: each unpatched site's SQL replaced by its rule's
- * template, quoted for the literal; every other byte kept. a must not be
- * unsupported.
+ * The form site s is to end up in when apply is asked for want: want
+ * itself, or with RULE_FORMS (no --form), the layout's form, or the site's
+ * own when it is already patched in a stronger one (guarded outranks
+ * plain: it works wherever plain does).
  */
-int	rewrite_apply(struct buf *out, const struct analysis *a, const char *function,
-	    const char *text, size_t len, struct err *e);
+enum rule_form	rewrite_target_form(const struct analysis *a, const struct site *s,
+		    enum rule_form want);
+
+/* Would apply rewrite site s for want: unpatched, or not in its target form? */
+int	rewrite_site_todo(const struct analysis *a, const struct site *s, enum rule_form want);
+
+/* How many sites apply would rewrite for want (0: nothing to write). */
+size_t	rewrite_todo(const struct analysis *a, enum rule_form want);
 
 /*
- * The structural check of a result: re-analyse it, require it patched, and
- * require that it differs from the original only inside the literals of the
- * sites. Returns 0 or -1 with e set (path names the file in messages).
+ * The SQL site s is rewritten to for function and want (caller frees), or
+ * NULL with e set: the layout has no such form, or the guarded form was
+ * asked for with a function that names no schema.
  */
-int	rewrite_verify(const struct ruleset *rs, const char *function, const char *path,
-	    const struct analysis *before, const char *old, size_t old_len,
+char	*rewrite_site_sql(const struct analysis *a, const struct site *s, const char *function,
+	    enum rule_form want, struct err *e);
+
+/*
+ * Produce the patched text: each site that is unpatched, or not in its
+ * target form (rewrite_target_form), gets the SQL of that form, quoted for
+ * the literal; every other byte kept. a must not be unsupported.
+ */
+int	rewrite_apply(struct buf *out, const struct analysis *a, const char *function,
+	    enum rule_form want, const char *text, size_t len, struct err *e);
+
+/*
+ * The structural check of a result: re-analyse it, require it patched with
+ * every site in its target form, and require that it differs from the
+ * original only inside the literals of the sites it rewrote. Returns 0 or
+ * -1 with e set (path names the file in messages).
+ */
+int	rewrite_verify(const struct ruleset *rs, const char *function, enum rule_form want,
+	    const char *path, const struct analysis *before, const char *old, size_t old_len,
 	    const char *new, size_t new_len, struct err *e);
 
 void	analysis_release(struct analysis *a);

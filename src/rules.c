@@ -86,10 +86,16 @@ rules_check_layout(const struct layout *l, struct err *e)
 			if (strcmp(l->rules[j].sub, r->sub) == 0)
 				return err_set(e, where, "sub named twice in layout '%s'; "
 				    "each sub holds one statement", l->name);
-		if (r->statement == NULL || r->becomes == NULL || r->expect == NULL)
+		if (r->statement == NULL || r->becomes[RULE_FORM_PLAIN] == NULL || r->expect == NULL)
 			return err_set(e, where, "each 'sub' needs 'statement', 'expect' and 'becomes'");
-		if (strstr(r->becomes, "{function}") == NULL)
-			return err_set(e, where, "'becomes' must contain {function}");
+		for (j = 0; j < RULE_FORMS; j++)
+			if (r->becomes[j] != NULL && strstr(r->becomes[j], "{function}") == NULL)
+				return err_set(e, where, "'%s' must contain {function}",
+				    j == RULE_FORM_PLAIN ? "becomes" : "guarded");
+		if (l->form != RULE_FORM_PLAIN && r->becomes[l->form] == NULL)
+			return err_set(e, where, "layout '%s' writes the %s form by default, but this "
+			    "sub has no '%s' template", l->name, rules_form_name(l->form),
+			    rules_form_name(l->form));
 		if (rules_check_regex(r->statement, where, e) == -1)
 			return -1;
 	}
@@ -138,6 +144,34 @@ rules_new_rule(struct layout *l, const char *sub, size_t len, const char *where,
 		return NULL;
 	}
 	return r;
+}
+
+static enum rule_form
+rules_form_from_name_n(const char *name, size_t len)
+{
+	enum rule_form f;
+
+	for (f = 0; f < RULE_FORMS; f++)
+		if (strlen(rules_form_name(f)) == len && strncmp(rules_form_name(f), name, len) == 0)
+			return f;
+	return RULE_FORMS;
+}
+
+/* "refuse VERSION TEXT" */
+static int
+rules_refuse(struct layout *l, const char *value, size_t len, const char *where, struct err *e)
+{
+	size_t vlen = 0;
+
+	while (vlen < len && !isspace((unsigned char)value[vlen]))
+		vlen++;
+	if (vlen == len || vlen == 0 || strspn(value, "0123456789.") < vlen)
+		return err_set(e, where, "'refuse' needs a release number and a reason");
+	if (rules_set(&l->refuse_from, value, vlen, where, "refuse", e) == -1)
+		return -1;
+	while (vlen < len && isspace((unsigned char)value[vlen]))
+		vlen++;
+	return rules_set(&l->refuse_why, value + vlen, len - vlen, where, "refuse", e);
 }
 
 int
@@ -202,7 +236,14 @@ rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
 		} else if (KEY("sub")) {
 			if ((rule = rules_new_rule(layout, value, valuelen, where, e)) == NULL)
 				return -1;
-		} else if (rule == NULL && (KEY("statement") || KEY("expect") || KEY("becomes"))) {
+		} else if (KEY("form")) {
+			if ((layout->form = rules_form_from_name_n(value, valuelen)) == RULE_FORMS)
+				return err_set(e, where, "'form' is plain or guarded");
+		} else if (KEY("refuse")) {
+			if (rules_refuse(layout, value, valuelen, where, e) == -1)
+				return -1;
+		} else if (rule == NULL && (KEY("statement") || KEY("expect") || KEY("becomes") ||
+		    KEY("guarded"))) {
 			return err_set(e, where, "'%.*s' before any 'sub' line", (int)keylen, key);
 		} else if (KEY("statement")) {
 			if (rules_set(&rule->statement, value, valuelen, where, "statement", e) == -1)
@@ -211,11 +252,17 @@ rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
 			if (rules_set(&rule->expect, value, valuelen, where, "expect", e) == -1)
 				return -1;
 		} else if (KEY("becomes")) {
-			if (rules_set(&rule->becomes, value, valuelen, where, "becomes", e) == -1)
+			if (rules_set(&rule->becomes[RULE_FORM_PLAIN], value, valuelen, where,
+			    "becomes", e) == -1)
+				return -1;
+		} else if (KEY("guarded")) {
+			if (rules_set(&rule->becomes[RULE_FORM_GUARDED], value, valuelen, where,
+			    "guarded", e) == -1)
 				return -1;
 		} else {
 			return err_set(e, where, "unknown key '%.*s' (known: layout, describe, since, "
-			    "mentions, sub, statement, expect, becomes)", (int)keylen, key);
+			    "mentions, form, refuse, sub, statement, expect, becomes, guarded)",
+			    (int)keylen, key);
 		}
 #undef KEY
 	}
@@ -336,7 +383,7 @@ cleanup:
 void
 rules_release(struct ruleset *rs)
 {
-	size_t i, j;
+	size_t i, j, k;
 
 	for (i = 0; i < rs->nlayouts; i++) {
 		struct layout *l = &rs->layouts[i];
@@ -345,9 +392,12 @@ rules_release(struct ruleset *rs)
 			free(l->rules[j].sub);
 			free(l->rules[j].statement);
 			free(l->rules[j].expect);
-			free(l->rules[j].becomes);
+			for (k = 0; k < RULE_FORMS; k++)
+				free(l->rules[j].becomes[k]);
 		}
 		free(l->rules);
+		free(l->refuse_from);
+		free(l->refuse_why);
 		free(l->name);
 		free(l->describe);
 		free(l->since);
@@ -381,4 +431,54 @@ rules_function_ok(const char *name)
 			return 0;
 		p++;
 	}
+}
+
+const char *
+rules_form_name(enum rule_form form)
+{
+	return form == RULE_FORM_GUARDED ? "guarded" : "plain";
+}
+
+enum rule_form
+rules_form_from_name(const char *name)
+{
+	return rules_form_from_name_n(name, strlen(name));
+}
+
+char *
+rules_expand(const char *template, const char *function)
+{
+	static const char *const keys[] = { "{function}", "{schema}", "{name}" };
+	struct buf out = BUF_INIT;
+	const char *dot = strchr(function, '.'), *p = template, *value;
+	size_t i, klen, vlen;
+
+	while (*p != '\0') {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strncmp(p, keys[i], strlen(keys[i])) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			if (buf_append(&out, p++, 1) == -1)
+				goto nomem;
+			continue;
+		}
+		klen = strlen(keys[i]);
+		if (i > 0 && dot == NULL) {
+			buf_release(&out);
+			errno = EINVAL;
+			return NULL;
+		}
+		value = i == 2 ? dot + 1 : function;
+		vlen = i == 1 ? (size_t)(dot - function) : strlen(value);
+		if (buf_append(&out, value, vlen) == -1)
+			goto nomem;
+		p += klen;
+	}
+	if (buf_append(&out, "", 0) == -1)
+		goto nomem;
+	return buf_detach(&out, NULL);
+nomem:
+	buf_release(&out);
+	errno = ENOMEM;
+	return NULL;
 }

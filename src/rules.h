@@ -18,16 +18,34 @@
  *   statement REGEX    the SQL as Bucardo ships it (PCRE2, matched against
  *                      the literal's decoded text)
  *   expect TEXT        the statement in words, for messages
- *   becomes TEMPLATE   the SQL it is rewritten to; {function} stands for the
- *                      --function name
- * Layouts are tried in order; the first whose subs are all present applies.
+ *   becomes TEMPLATE   the SQL it is rewritten to, the plain form: the call
+ *                      the migration guide asks for
+ *   guarded TEMPLATE   the guarded form, optional: one statement that calls
+ *                      the function where it exists and sets the parameter
+ *                      itself elsewhere (a superuser source without it)
+ *   form plain|guarded the form apply writes in this layout by default
+ *   refuse VERSION TEXT releases from VERSION up to this layout's `since`
+ *                      are refused with TEXT (betas with another layout)
+ * In a template, {function} stands for the --function name, {schema} and
+ * {name} for its two halves. Layouts are tried in order; the first whose
+ * subs are all present applies.
  */
+
+/*
+ * The forms a rewritten statement takes. Guarded is the stronger: it works
+ * wherever plain does, and on a database without the function too.
+ */
+enum rule_form {
+	RULE_FORM_PLAIN,
+	RULE_FORM_GUARDED,
+	RULE_FORMS
+};
 
 struct rule {
 	char	*sub;
 	char	*statement;
 	char	*expect;
-	char	*becomes;
+	char	*becomes[RULE_FORMS];	/* the template of each form; NULL: none */
 };
 
 struct layout {
@@ -36,6 +54,9 @@ struct layout {
 	char		*since;
 	char		*mentions;
 	char		*origin;	/* "FILE:LINE" where the layout starts */
+	enum rule_form	 form;		/* written by default */
+	char		*refuse_from;	/* oldest release refuse_why applies to, or NULL */
+	char		*refuse_why;
 	struct rule	*rules;
 	size_t		 nrules;
 };
@@ -63,5 +84,17 @@ void	rules_release(struct ruleset *rs);
 
 /* Is name a plain SQL function name (identifier, optionally schema-qualified)? */
 int	rules_function_ok(const char *name);
+
+/*
+ * A template with {function}, {schema} and {name} replaced for function (a
+ * rules_function_ok name). Returns a string the caller frees, or NULL:
+ * errno ENOMEM, or EINVAL when the template needs {schema} and function
+ * names none (the guarded form looks the function up by schema and name).
+ */
+char	*rules_expand(const char *template, const char *function);
+
+/* "plain" or "guarded"; and back: RULE_FORMS for a name that is neither. */
+const char	*rules_form_name(enum rule_form form);
+enum rule_form	 rules_form_from_name(const char *name);
 
 #endif

@@ -88,6 +88,18 @@ run_note_file(struct file_report *f, const char *msg)
 	f->message = strdup(msg);
 }
 
+const char *
+run_function(const struct options *o, const struct file_report *f)
+{
+	return f->function != NULL ? f->function : o->function;
+}
+
+enum rule_form
+run_form(const struct options *o, const struct file_report *f)
+{
+	return f->want_form != RULE_FORMS ? f->want_form : o->form;
+}
+
 void
 run_discover_options(const struct options *o, struct discover_options *d)
 {
@@ -144,14 +156,16 @@ static int
 gather_watched(struct options *o, struct report *r)
 {
 	struct statedir sd = STATEDIR_INIT;
+	struct watch_entry *list = NULL;
+	struct file_report *f;
 	struct err e = ERR_INIT;
 	struct fsloc loc;
-	char **paths = NULL, *inner;
+	char *inner;
 	size_t n = 0, i;
 	int k, keep, rc = -1, got, gone;
 
 	if (statedir_open(&sd, o->state_fs, o->state_inner, STATEDIR_READ, &e) == -1 ||
-	    watchlist_read(&paths, &n, &sd, &e) == -1) {
+	    watchlist_read(&list, &n, &sd, &e) == -1) {
 		run_fail(r, "%s", e.msg);
 		goto cleanup;
 	}
@@ -160,17 +174,24 @@ gather_watched(struct options *o, struct report *r)
 		keep = o->nfiles == 0;
 		for (k = 0; k < o->nfiles && !keep; k++) {
 			if (fsroot_inner(o->fs, o->files[k], &inner, &e) == 0)
-				keep = strcmp(inner, paths[i]) == 0;
+				keep = strcmp(inner, list[i].path) == 0;
 			free(inner);
 		}
-		got = fsroot_locate(o->fs, paths[i], FS_FOLLOW | FS_ANY_OWNER, &loc, NULL, &e);
+		got = fsroot_locate(o->fs, list[i].path, FS_FOLLOW | FS_ANY_OWNER, &loc, NULL, &e);
 		gone = (got == -1 && errno == ENOENT) || (got == 0 && loc.st.st_mode == 0);
 		fsloc_release(&loc);
-		if (keep && !gone && run_add_file(r, o->fs, paths[i]) == NULL)
+		if (!keep || gone)
+			continue;
+		/* Patched again as it was patched: the same function, the same form. */
+		if ((f = run_add_file(r, o->fs, list[i].path)) == NULL ||
+		    (list[i].function != NULL && (f->function = strdup(list[i].function)) == NULL)) {
 			rc = -1;
+			continue;
+		}
+		f->want_form = (o->seen & OPT_FORM) ? o->form : list[i].form;
 	}
 cleanup:
-	watchlist_free(paths, n);
+	watchlist_free(list, n);
 	statedir_close(&sd);
 	return rc;
 }
@@ -271,6 +292,24 @@ run_untrusted(struct file_report *f, const struct trust_report *tr, const struct
 	f->message = msg;
 }
 
+/* "plain", "guarded" or "mixed" for a file with patched sites; NULL for none. */
+static const char *
+analysis_form(const struct analysis *a)
+{
+	const char *form = NULL, *name;
+	size_t i;
+
+	for (i = 0; i < a->nsites; i++) {
+		if (!a->sites[i].patched)
+			continue;
+		name = rules_form_name(a->sites[i].form);
+		if (form != NULL && strcmp(form, name) != 0)
+			return "mixed";
+		form = name;
+	}
+	return form;
+}
+
 int
 run_examine(const struct options *o, const struct ruleset *rs, struct file_report *f,
     struct target *t, struct analysis *a)
@@ -293,7 +332,7 @@ run_examine(const struct options *o, const struct ruleset *rs, struct file_repor
 		return run_fail_file(f, "%s", e.msg);
 	free(f->real);
 	f->real = strdup(t->real);
-	if (rewrite_analyze(a, rs, o->function, t->content.data ? t->content.data : "",
+	if (rewrite_analyze(a, rs, run_function(o, f), t->content.data ? t->content.data : "",
 	    t->content.len, &e) == -1)
 		return run_fail_file(f, "%s: %s", f->path, e.msg);
 	for (i = 0; i < f->nstatements; i++) {
@@ -309,17 +348,14 @@ run_examine(const struct options *o, const struct ruleset *rs, struct file_repor
 	f->layout = a->layout ? strdup(a->layout->name) : NULL;
 	if (a->state == MODULE_UNSUPPORTED)
 		return 0;
+	f->form = analysis_form(a);
 	for (i = 0; i < a->nsites; i++) {
 		const struct site *s = &a->sites[i];
 		char *after = NULL;
 
-		if (!s->patched) {
-			const char *at = strstr(s->rule->becomes, "{function}");
-
-			if (asprintf(&after, "%.*s%s%s", (int)(at - s->rule->becomes),
-			    s->rule->becomes, o->function, at + 10) == -1)
-				after = NULL;
-		}
+		/* What apply would write there; a form it cannot write says why when applied. */
+		if (rewrite_site_todo(a, s, run_form(o, f)))
+			after = rewrite_site_sql(a, s, run_function(o, f), run_form(o, f), &e);
 		report_statement(f, s->rule->sub, s->line, s->sql, after);
 		free(after);
 	}

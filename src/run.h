@@ -25,6 +25,13 @@ int	run_fail_file(struct file_report *f, const char *fmt, ...)
 /* Attach a note to a file's report, replacing any earlier one. */
 void	run_note_file(struct file_report *f, const char *msg);
 
+/*
+ * The function and the form a file is to be patched with: what --reapply
+ * found recorded for it in the watch list, or else --function and --form.
+ */
+const char	*run_function(const struct options *o, const struct file_report *f);
+enum rule_form	 run_form(const struct options *o, const struct file_report *f);
+
 /* Discovery's options for this run (the roots, PATH, HOME, PERL5LIB). */
 void	run_discover_options(const struct options *o, struct discover_options *d);
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "errmsg.h"
+#include "rules.h"
 #include "statedir.h"
 
 /*
@@ -18,22 +19,38 @@
  */
 
 /*
- * Read the list of an open state directory; none (sd->fd -1) or no list
- * is an empty list. The file must be a regular file, read without
- * following a link or blocking. *paths is the caller's (watchlist_free).
+ * One listed file: its path inside the root, and what apply wrote there, so
+ * that --reapply writes the same again after a package upgrade. A line is
+ * PATH, then optionally TAB "function=NAME" and TAB "form=plain|guarded";
+ * lists written before those were recorded hold the path alone.
  */
-int	watchlist_read(char ***paths, size_t *n, const struct statedir *sd, struct err *e);
+struct watch_entry {
+	char		*path;
+	char		*function;	/* NULL: not recorded */
+	enum rule_form	 form;		/* RULE_FORMS: not recorded */
+};
 
 /*
- * Add (add != 0) or remove path, rewriting the list atomically
- * (atomic_write_at). The caller holds the store's lock, so two runs cannot
- * lose each other's update.
+ * Read the list of an open state directory; none (sd->fd -1) or no list
+ * is an empty list. The file must be a regular file, read without
+ * following a link or blocking. *list is the caller's (watchlist_free).
  */
-int	watchlist_update(const struct statedir *sd, const char *path, int add, struct err *e);
+int	watchlist_read(struct watch_entry **list, size_t *n, const struct statedir *sd,
+	    struct err *e);
 
-/* Is path in the list? */
-int	watchlist_has(char *const *paths, size_t n, const char *path);
+/*
+ * Add entry (add != 0; a listed path gets the entry's function and form) or
+ * remove the path, rewriting the list atomically (atomic_write_at). The
+ * caller holds the store's lock, so two runs cannot lose each other's
+ * update. A path holding a tab or a newline cannot be listed.
+ */
+int	watchlist_update(const struct statedir *sd, const struct watch_entry *entry, int add,
+	    struct err *e);
 
-void	watchlist_free(char **paths, size_t n);
+/* The entry for path, or NULL. */
+const struct watch_entry	*watchlist_find(const struct watch_entry *list, size_t n,
+				    const char *path);
+
+void	watchlist_free(struct watch_entry *list, size_t n);
 
 #endif

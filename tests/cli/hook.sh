@@ -11,7 +11,7 @@ same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "and patches nothing"
 check "and creates no state directory" test ! -e "$state"
 
 run_ba --root "$root" apply "$pm"
-check "apply lists the file, by its path inside the root, as kept patched" grep -qxF /usr/share/perl5/Bucardo.pm "$state/watchlist"
+check "apply lists the file, by its path inside the root, as kept patched" sh -c "cut -f1 '$state/watchlist' | grep -qxF /usr/share/perl5/Bucardo.pm"
 
 # A package upgrade puts a pristine file back: --reapply patches it again.
 cp "$FIXTURES/bucardo-5.6.pm" "$pm"
@@ -28,7 +28,7 @@ same_file "$root/usr/local/share/perl/5.36.0/Bucardo.pm" "$FIXTURES/bucardo-5.4.
 
 # revert takes the file off the list: a later upgrade does not re-patch it.
 run_ba --root "$root" revert "$pm"
-check "revert takes the file off the list" sh -c "! grep -qxF /usr/share/perl5/Bucardo.pm '$state/watchlist'"
+check "revert takes the file off the list" sh -c "! cut -f1 '$state/watchlist' | grep -qxF /usr/share/perl5/Bucardo.pm"
 run_ba --root "$root" apply --reapply
 same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "--reapply leaves a reverted file alone"
 

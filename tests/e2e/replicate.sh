@@ -8,7 +8,11 @@
 #       'permission denied to set parameter "session_replication_role"';
 #   (b) patched module: an INSERT, an UPDATE and a DELETE reach the target;
 #   (c) patched module, EXECUTE on aiven_extras.session_replication_role not
-#       granted: the worker dies with 'permission denied for function'.
+#       granted: the worker dies with 'permission denied for function';
+#   (d) patched module, a sync with onetimecopy from a source that has no
+#       aiven_extras (a self-hosted one): the full copy, then delta rounds;
+#   (e) the same in the guarded form (apply --form guarded), which calls the
+#       function where it exists and sets the parameter itself elsewhere.
 #
 # The target table carries an ordinary trigger that raises an error whenever
 # it fires, so a row can only arrive while session_replication_role really is
@@ -381,6 +385,62 @@ expect_log "permission denied for function session_replication_role at $patched 
 	"(c) without EXECUTE: the worker fails with a clear permission error"
 check "(c) the new row did not reach the target" not target_has 3:three
 expect_stopped "(c)"
+
+# --- (d) onetimecopy from a source without aiven_extras -------------------
+
+sql dst "grant execute on function aiven_extras.session_replication_role(text) to migrator"
+check "(d) the source has no aiven_extras, as a self-hosted database" \
+	test "$(sql src "select count(*) from pg_namespace where nspname = 'aiven_extras'")" = 0
+# A second table, filled before the sync exists: onetimecopy copies it whole
+# first, then the sync goes on with deltas.
+sql src "create table stock (id int primary key, qty int not null)" >/dev/null
+sql src "insert into stock select g, g * 10 from generate_series(1, 50) g" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -U migrator -d dst >"$T/stock.out" 2>&1 <<'SQL' ||
+create table stock (id int primary key, qty int not null);
+create trigger refuse before insert or update or delete on stock
+	for each row execute function refuse();
+SQL
+	bail "(d) the target gets its own copy of the second table" "$T/stock.out"
+{
+	bc add table public.stock db=srcdb relgroup=stock &&
+	bc add sync stock relgroup=stock dbs=srcdb:source,dstdb:target onetimecopy=2
+} >"$T/add-stock.out" 2>&1 || bail "(d) a sync with onetimecopy=2" "$T/add-stock.out"
+stock() { sql "$1" "select count(*) || ':' || coalesce(sum(qty), 0) from stock"; }
+stock_is() { [ "$(stock dst)" = "$1" ]; }
+expect_stock() {
+	if wait_until "$WAIT" stock_is "$1"; then pass "$2"
+	else fail "$2" "target: $(stock dst)" "wanted: $1" "source: $(stock src)" "$(log_tail)"; WAIT=5; fi
+}
+start_bucardo d "$patched_dir"
+expect_loaded "$patched" "(d) the daemon loaded the patched copy"
+expect_stock "50:12750" "(d) onetimecopy: the full copy reached the target"
+sql src "insert into stock values (51, 7)"
+expect_stock "51:12757" "(d) then a delta round: an INSERT"
+sql src "update stock set qty = qty + 1 where id <= 10"
+expect_stock "51:12767" "(d) and another: an UPDATE of ten rows"
+sql src "delete from stock where id > 40"
+expect_stock "40:8210" "(d) and another: a DELETE"
+check "(d) no error and no dead worker in the log" \
+	not grep -E "permission denied|does not exist|Kid has died|trigger fired" "$log"
+expect_stopped "(d)"
+
+# --- (e) the guarded form --------------------------------------------------
+
+guarded_dir=$T/groot/usr/share/perl5
+guarded=$(sandbox "$T/Bucardo.pm.orig" "$T/groot")
+run_ba --root "$T/groot" apply --form guarded "$guarded"
+expect_rc 0 "(e) bucardo-aiven patches a copy in the guarded form"
+check "(e) both switches look the function up before calling it" \
+	test "$(grep -c "query_to_xml('SELECT aiven_extras.session_replication_role(''\(replica\|origin\)'')'" "$guarded")" = 2
+start_bucardo e "$guarded_dir"
+expect_loaded "$guarded" "(e) the daemon loaded the guarded copy"
+sql src "insert into stock values (41, 1)"
+expect_stock "41:8211" "(e) guarded form: an INSERT replicated"
+sql src "update items set name = 'deux' where id = 2"
+expect_target "2:deux 3:three " "(e) guarded form: an UPDATE on the first sync replicated, with the row (c) left queued"
+check "(e) no error and no dead worker in the log" \
+	not grep -E "permission denied|does not exist|Kid has died|trigger fired" "$log"
+expect_stopped "(e)"
 
 echo "# e2e took $((SECONDS - started_at)) s"
 done_testing

@@ -212,7 +212,8 @@ fuzz_sites(const struct analysis *a, size_t len, const char *what, struct err *w
  * bug (why says which).
  */
 static int
-fuzz_check_text(const struct ruleset *rs, const char *text, size_t size, struct err *why)
+fuzz_check_form(const struct ruleset *rs, const char *text, size_t size, enum rule_form form,
+    struct err *why)
 {
 	struct analysis a = ANALYSIS_INIT, again = ANALYSIS_INIT;
 	struct buf out = BUF_INIT, twice = BUF_INIT;
@@ -242,15 +243,21 @@ fuzz_check_text(const struct ruleset *rs, const char *text, size_t size, struct 
 	}
 	if (fuzz_sites(&a, size, "before", why) == -1)
 		goto cleanup;
-	if (rewrite_apply(&out, &a, FUZZ_FUNCTION, text, size, &e) == -1) {
+	if (rewrite_apply(&out, &a, FUZZ_FUNCTION, form, text, size, &e) == -1) {
+		/* A rules file may give no guarded form: then asking for it is refused. */
+		if (form != RULE_FORMS && strstr(e.msg, "has no") != NULL) {
+			rc = 1;
+			goto cleanup;
+		}
 		fuzz_bug(why, "apply failed on a %s file: %s", rewrite_state_name(a.state), e.msg);
 		goto cleanup;
 	}
-	if (a.state == MODULE_PATCHED && (out.len != size || memcmp(out.data, text, size) != 0)) {
-		fuzz_bug(why, "apply changed a file already patched");
+	if (rewrite_todo(&a, form) == 0 && (out.len != size || memcmp(out.data, text, size) != 0)) {
+		fuzz_bug(why, "apply changed a file with nothing to do");
 		goto cleanup;
 	}
-	if (rewrite_verify(rs, FUZZ_FUNCTION, "fuzz", &a, text, size, out.data, out.len, &e) != 0) {
+	if (rewrite_verify(rs, FUZZ_FUNCTION, form, "fuzz", &a, text, size, out.data, out.len,
+	    &e) != 0) {
 		fuzz_bug(why, "verify refused the rewrite of a %s file: %s",
 		    rewrite_state_name(a.state), e.msg);
 		goto cleanup;
@@ -268,7 +275,11 @@ fuzz_check_text(const struct ruleset *rs, const char *text, size_t size, struct 
 	}
 	if (fuzz_sites(&again, out.len, "after", why) == -1)
 		goto cleanup;
-	if (rewrite_apply(&twice, &again, FUZZ_FUNCTION, out.data, out.len, &e) == -1 ||
+	if (rewrite_todo(&again, form) != 0) {
+		fuzz_bug(why, "the rewrite leaves work for a second apply");
+		goto cleanup;
+	}
+	if (rewrite_apply(&twice, &again, FUZZ_FUNCTION, form, out.data, out.len, &e) == -1 ||
 	    twice.len != out.len || memcmp(twice.data, out.data, out.len) != 0) {
 		fuzz_bug(why, "applying twice is not the same as applying once");
 		goto cleanup;
@@ -280,6 +291,20 @@ cleanup:
 	buf_release(&out);
 	buf_release(&twice);
 	return rc;
+}
+
+/* fuzz_check_form for apply's default, then for each form asked for. */
+static int
+fuzz_check_text(const struct ruleset *rs, const char *text, size_t size, struct err *why)
+{
+	int rc, form;
+
+	if ((rc = fuzz_check_form(rs, text, size, RULE_FORMS, why)) != 1)
+		return rc;
+	for (form = 0; form < RULE_FORMS; form++)
+		if (fuzz_check_form(rs, text, size, (enum rule_form)form, why) == -1)
+			return -1;
+	return 1;
 }
 
 /* A small module in Bucardo's layouts, judged with the rules an input parses into. */
@@ -336,8 +361,12 @@ fuzz_rules(const char *text, size_t size, struct err *why)
 				rc = fuzz_bug(why, "rules accepted with layout %zu incomplete", i);
 			for (j = 0; j < l->nrules && rc == 0; j++)
 				if (l->rules[j].sub == NULL || l->rules[j].statement == NULL ||
-				    l->rules[j].expect == NULL || l->rules[j].becomes == NULL ||
-				    strstr(l->rules[j].becomes, "{function}") == NULL)
+				    l->rules[j].expect == NULL ||
+				    l->rules[j].becomes[RULE_FORM_PLAIN] == NULL ||
+				    strstr(l->rules[j].becomes[RULE_FORM_PLAIN], "{function}") == NULL ||
+				    (l->rules[j].becomes[RULE_FORM_GUARDED] != NULL &&
+				    strstr(l->rules[j].becomes[RULE_FORM_GUARDED], "{function}") == NULL) ||
+				    l->rules[j].becomes[l->form] == NULL)
 					rc = fuzz_bug(why, "rules accepted with rule %zu of layout %zu "
 					    "incomplete", j, i);
 		}

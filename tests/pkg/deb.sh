@@ -243,7 +243,7 @@ status_is 3 "status on this machine: not patched (exit 3)"
 # --- Patch, then a bucardo reinstall fires the trigger ----------------------
 "$tool" apply -q >"$T/apply.out" 2>&1
 status_is 0 "bucardo-aiven apply patches this machine's Bucardo.pm"
-check "and lists it in the watchlist" grep -qx "$pm" "$state/watchlist"
+check "and lists it in the watchlist" sh -c "cut -f1 '$state/watchlist' | grep -qxF '$pm'"
 sha_patched=$(sha256sum <"$pm")
 
 # A running Bucardo (a stand-in process with the daemon's title) is

@@ -104,7 +104,7 @@ else
 		check "$name, only the history to write: the history ends with that apply" \
 			sh -c "'$BA' --state-dir '$state' history '$pm' | head -1 | grep -q ' apply '"
 		check "$name, only the history to write: the file is kept patched" \
-			grep -qxF "$(realpath "$pm")" "$state/watchlist"
+			cut -f1 "$state/watchlist" | grep -qxF "$(realpath "$pm")"
 	fi
 	rm -f "$T/statefull/.fill" "$T/statefull/.fill2"
 	umount "$T/statefull"

@@ -44,7 +44,7 @@ for v in abs rel; do
 	sandbox "$FIXTURES/bucardo-5.6.pm" "$R" >/dev/null
 	ba --root "$R" apply --no-perl-check
 	check "3a ($v link): the copy was patched and listed while its directory was real" \
-		grep -qxF /usr/share/perl5/Bucardo.pm "$R/var/lib/bucardo-aiven/watchlist"
+		sh -c "cut -f1 '$R/var/lib/bucardo-aiven/watchlist' | grep -qxF /usr/share/perl5/Bucardo.pm"
 	# Then R/usr/share is handed to the user (an image they go on building).
 	chown "$EVIL_UID:$EVIL_GID" "$R/usr/share"
 	cp "$FIXTURES/bucardo-5.6.pm" "$R/usr/share/perl5/Bucardo.pm"

@@ -39,6 +39,8 @@ struct good {
 	const char	*state;
 	const char	*layout;
 	size_t		 sites;
+	const char	*subdir;	/* expected/SUBDIR/NAME for form; NULL: expected/NAME, no --form */
+	enum rule_form	 form;
 };
 
 struct bad {
@@ -50,19 +52,31 @@ int
 main(void)
 {
 	static const struct good good[] = {
-		{ "bucardo-5.6.pm", "pristine", "5.4", 2 },
-		{ "bucardo-5.4.pm", "pristine", "5.4", 2 },
-		{ "bucardo-5.3.pm", "pristine", "5.0", 1 },
-		{ "bucardo-5.1.pm", "pristine", "5.0", 1 },
-		{ "bucardo-5.0.pm", "pristine", "5.0", 1 },
-		{ "variants-quoting.pm", "pristine", "5.4", 2 },
-		{ "variants-paren.pm", "pristine", "5.4", 2 },
-		{ "variants-origin.pm", "pristine", "5.4", 2 },
-		{ "crlf.pm", "pristine", "5.4", 2 },
-		{ "bom.pm", "pristine", "5.4", 2 },
-		{ "patched-5.6.pm", "patched", "5.4", 2 },
-		{ "partial-5.6.pm", "partial", "5.4", 2 },
-		{ "tabs.pm", "pristine", "5.4", 2 },
+		{ "bucardo-5.6.pm", "pristine", "5.4", 2, NULL, RULE_FORMS },
+		{ "bucardo-5.4.pm", "pristine", "5.4", 2, NULL, RULE_FORMS },
+		{ "bucardo-5.3.pm", "pristine", "5.0", 1, NULL, RULE_FORMS },
+		{ "bucardo-5.1.pm", "pristine", "5.0", 1, NULL, RULE_FORMS },
+		{ "bucardo-5.0.pm", "pristine", "5.0", 1, NULL, RULE_FORMS },
+		{ "bucardo-4.99.pm", "pristine", "5.0", 1, NULL, RULE_FORMS },
+		{ "variants-quoting.pm", "pristine", "5.4", 2, NULL, RULE_FORMS },
+		{ "variants-paren.pm", "pristine", "5.4", 2, NULL, RULE_FORMS },
+		{ "variants-origin.pm", "pristine", "5.4", 2, NULL, RULE_FORMS },
+		{ "crlf.pm", "pristine", "5.4", 2, NULL, RULE_FORMS },
+		{ "bom.pm", "pristine", "5.4", 2, NULL, RULE_FORMS },
+		{ "patched-5.6.pm", "patched", "5.4", 2, NULL, RULE_FORMS },
+		{ "partial-5.6.pm", "partial", "5.4", 2, NULL, RULE_FORMS },
+		{ "tabs.pm", "pristine", "5.4", 2, NULL, RULE_FORMS },
+		/* The 5.0 layout's default is guarded: a plain one of an earlier release becomes so. */
+		{ "patched-5.3-plain.pm", "patched", "5.0", 1, NULL, RULE_FORMS },
+		{ "bucardo-5.3.pm", "pristine", "5.0", 1, "plain", RULE_FORM_PLAIN },
+		{ "bucardo-5.1.pm", "pristine", "5.0", 1, "plain", RULE_FORM_PLAIN },
+		{ "bucardo-5.0.pm", "pristine", "5.0", 1, "plain", RULE_FORM_PLAIN },
+		{ "bucardo-5.6.pm", "pristine", "5.4", 2, "guarded", RULE_FORM_GUARDED },
+		{ "variants-quoting.pm", "pristine", "5.4", 2, "guarded", RULE_FORM_GUARDED },
+		{ "variants-paren.pm", "pristine", "5.4", 2, "guarded", RULE_FORM_GUARDED },
+		{ "crlf.pm", "pristine", "5.4", 2, "guarded", RULE_FORM_GUARDED },
+		/* Patched in the plain form, asked for the guarded one: rewritten again. */
+		{ "patched-5.6.pm", "patched", "5.4", 2, "guarded", RULE_FORM_GUARDED },
 	};
 	static const struct bad bad[] = {
 		{ "empty.pm", "empty" },
@@ -78,6 +92,7 @@ main(void)
 		{ "bucardo-4.pm", "4.5.0" },
 		{ "no-subs-5.6.pm", "none of the known layouts" },
 		{ "duplicate-sub.pm", "defined 2 times" },
+		{ "bucardo-4.99-early.pm", "sub run_kid_custom_code" },
 	};
 	const char *dir = getenv("FIXTURES");
 	char expected_dir[1024];
@@ -97,29 +112,40 @@ main(void)
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		struct analysis a = ANALYSIS_INIT, again = ANALYSIS_INIT;
 		struct buf out = BUF_INIT;
-		size_t len, want_len;
-		char *text = slurp(dir, good[i].name, &len);
-		char *want = slurp(expected_dir, good[i].name, &want_len);
+		size_t len, want_len, k;
+		char expected[1100], name[200];
+		char *text = slurp(dir, good[i].name, &len), *want;
+		enum rule_form form = good[i].form;
 
+		snprintf(expected, sizeof(expected), "%s%s%s", expected_dir,
+		    good[i].subdir ? "/" : "", good[i].subdir ? good[i].subdir : "");
+		snprintf(name, sizeof(name), "%s%s%s", good[i].name, good[i].subdir ? " --form " : "",
+		    good[i].subdir ? good[i].subdir : "");
+		want = slurp(expected, good[i].name, &want_len);
 		if (text == NULL || want == NULL) {
-			ok(0, "%s: fixture and expected file readable", good[i].name);
+			ok(0, "%s: fixture and expected file readable", name);
 			continue;
 		}
 		rewrite_analyze(&a, &rs, FN, text, len, &e);
-		is_str(rewrite_state_name(a.state), good[i].state, "%s: %s", good[i].name, good[i].state);
+		is_str(rewrite_state_name(a.state), good[i].state, "%s: %s", name, good[i].state);
 		ok(a.layout != NULL && strcmp(a.layout->name, good[i].layout) == 0 &&
-		    a.nsites == good[i].sites, "%s: layout %s, %zu statements (%s)", good[i].name,
+		    a.nsites == good[i].sites, "%s: layout %s, %zu statements (%s)", name,
 		    good[i].layout, good[i].sites, a.reason);
 		if (a.state != MODULE_UNSUPPORTED &&
-		    rewrite_apply(&out, &a, FN, text, len, &e) == 0) {
+		    rewrite_apply(&out, &a, FN, form, text, len, &e) == 0) {
 			ok(out.len == want_len && memcmp(out.data, want, want_len) == 0,
-			    "%s: result byte-identical to expected/%s", good[i].name, good[i].name);
-			ok(rewrite_verify(&rs, FN, good[i].name, &a, text, len, out.data, out.len, &e) == 0,
-			    "%s: structural check passes (%s)", good[i].name, e.msg);
+			    "%s: result byte-identical to %s/%s", name, expected, good[i].name);
+			ok(rewrite_verify(&rs, FN, form, good[i].name, &a, text, len, out.data, out.len,
+			    &e) == 0, "%s: structural check passes (%s)", name, e.msg);
 			rewrite_analyze(&again, &rs, FN, out.data, out.len, &e);
-			ok(again.state == MODULE_PATCHED, "%s: result judged patched", good[i].name);
+			ok(again.state == MODULE_PATCHED && rewrite_todo(&again, form) == 0,
+			    "%s: result judged patched, nothing left to do", name);
+			for (k = 0; k < again.nsites; k++)
+				ok(again.sites[k].form == (form != RULE_FORMS ? form : a.layout->form),
+				    "%s: sub %s in the %s form", name, again.sites[k].rule->sub,
+				    rules_form_name(form != RULE_FORMS ? form : a.layout->form));
 		} else
-			ok(0, "%s: rewrite succeeds (%s)", good[i].name, e.msg);
+			ok(0, "%s: rewrite succeeds (%s)", name, e.msg);
 		analysis_release(&a);
 		analysis_release(&again);
 		buf_release(&out);

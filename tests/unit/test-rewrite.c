@@ -85,17 +85,17 @@ main(void)
 	is_str(a.layout ? a.layout->name : NULL, "5.4", "5.4 layout chosen");
 	ok(a.nsites == 2 && a.sites[0].line == 6 && a.sites[1].line == 9,
 	    "two sites, at lines 6 and 9, the glog string and comment left out");
-	ok(rewrite_apply(&out, &a, FN, modern, strlen(modern), &e) == 0, "rewrite succeeds");
+	ok(rewrite_apply(&out, &a, FN, RULE_FORMS, modern, strlen(modern), &e) == 0, "rewrite succeeds");
 	is_str(out.data, modern_patched, "only the SQL inside the quotes changed");
-	ok(rewrite_verify(&rs, FN, "m", &a, modern, strlen(modern), out.data, out.len, &e) == 0,
+	ok(rewrite_verify(&rs, FN, RULE_FORMS, "m", &a, modern, strlen(modern), out.data, out.len, &e) == 0,
 	    "structural check accepts the rewrite (%s)", e.msg);
 
 	t = edit(modern_patched, "origin", "replica");
-	ok(rewrite_verify(&rs, FN, "m", &a, modern, strlen(modern), t, strlen(t), &e) == -1,
+	ok(rewrite_verify(&rs, FN, RULE_FORMS, "m", &a, modern, strlen(modern), t, strlen(t), &e) == -1,
 	    "structural check refuses a wrong replacement: %s", e.msg);
 	free(t);
 	t = edit(modern_patched, "1;\n__END__", "2;\n__END__");
-	ok(rewrite_verify(&rs, FN, "m", &a, modern, strlen(modern), t, strlen(t), &e) == -1 &&
+	ok(rewrite_verify(&rs, FN, RULE_FORMS, "m", &a, modern, strlen(modern), t, strlen(t), &e) == -1 &&
 	    strstr(e.msg, "outside"), "structural check refuses a change elsewhere: %s", e.msg);
 	free(t);
 
@@ -103,9 +103,9 @@ main(void)
 	t = edit(modern, "SET session_replication_role = 'replica'",
 	    "select aiven_extras.session_replication_role('replica');");
 	ok(state_of(&rs, FN, t, &a) == MODULE_PARTIAL, "one statement patched: partial");
-	ok(rewrite_apply(&out, &a, FN, t, strlen(t), &e) == 0 && strcmp(out.data, modern_patched) == 0,
+	ok(rewrite_apply(&out, &a, FN, RULE_FORMS, t, strlen(t), &e) == 0 && strcmp(out.data, modern_patched) == 0,
 	    "apply completes a partial file");
-	ok(rewrite_verify(&rs, FN, "m", &a, t, strlen(t), out.data, out.len, &e) == 0,
+	ok(rewrite_verify(&rs, FN, RULE_FORMS, "m", &a, t, strlen(t), out.data, out.len, &e) == 0,
 	    "and the check accepts it (%s)", e.msg);
 	free(t);
 
@@ -120,9 +120,14 @@ main(void)
 
 	ok(state_of(&rs, FN, old, &a) == MODULE_PRISTINE && a.nsites == 1, "5.1 layout found in start_kid");
 	is_str(a.layout ? a.layout->name : NULL, "5.0", "5.0 layout chosen");
-	rewrite_apply(&out, &a, FN, old, strlen(old), &e);
+	rewrite_apply(&out, &a, FN, RULE_FORM_PLAIN, old, strlen(old), &e);
 	ok(strstr(out.data, "$xdbh->do(q{select aiven_extras.session_replication_role('replica');});") != NULL,
-	    "start_kid statement rewritten");
+	    "start_kid statement rewritten in the plain form when asked");
+	rewrite_apply(&out, &a, FN, RULE_FORMS, old, strlen(old), &e);
+	ok(strstr(out.data, "$xdbh->do(q{SELECT CASE WHEN EXISTS (") != NULL &&
+	    strstr(out.data, "query_to_xml('SELECT aiven_extras.session_replication_role(''replica'')'") &&
+	    strstr(out.data, "ELSE pg_catalog.set_config('session_replication_role', 'replica', false) END;});"),
+	    "and in the guarded form by default, the 5.0 layout's");
 
 	t = edit(old, "5.1.2", "4.5.0");
 	ok(state_of(&rs, FN, t, &a) == MODULE_UNSUPPORTED && strstr(a.reason, "Bucardo 4.5.0") &&
@@ -179,10 +184,10 @@ main(void)
 	t = edit(modern, "q{SET session_replication_role = 'replica'}",
 	    "'SET session_replication_role = \\'replica\\''");
 	ok(state_of(&rs, FN, t, &a) == MODULE_PRISTINE, "single-quoted statement with escapes accepted");
-	rewrite_apply(&out, &a, FN, t, strlen(t), &e);
+	rewrite_apply(&out, &a, FN, RULE_FORMS, t, strlen(t), &e);
 	ok(strstr(out.data, "'select aiven_extras.session_replication_role(\\'replica\\');'") != NULL,
 	    "rewritten inside '' with its quotes escaped");
-	ok(rewrite_verify(&rs, FN, "m", &a, t, strlen(t), out.data, out.len, &e) == 0,
+	ok(rewrite_verify(&rs, FN, RULE_FORMS, "m", &a, t, strlen(t), out.data, out.len, &e) == 0,
 	    "and the check accepts it (%s)", e.msg);
 	free(t);
 

@@ -162,12 +162,21 @@ main(void)
 	is_str(l->name, "5.4", "5.4 layout first: tried before start_kid's");
 	ok(l->nrules == 2, "5.4 layout has two rules");
 	is_str(l->rules[0].sub, "disable_triggers", "first rule is in disable_triggers");
-	is_str(l->rules[0].becomes, "select {function}('replica');", "it becomes the replica call");
+	is_str(l->rules[0].becomes[RULE_FORM_PLAIN], "select {function}('replica');",
+	    "it becomes the replica call");
 	is_str(l->rules[1].sub, "enable_triggers", "second rule is in enable_triggers");
-	is_str(l->rules[1].becomes, "select {function}('origin');", "it becomes the origin call");
+	is_str(l->rules[1].becomes[RULE_FORM_PLAIN], "select {function}('origin');",
+	    "it becomes the origin call");
+	ok(l->form == RULE_FORM_PLAIN && l->rules[0].becomes[RULE_FORM_GUARDED] != NULL &&
+	    l->rules[1].becomes[RULE_FORM_GUARDED] != NULL,
+	    "5.4 layout writes the plain form by default, and has a guarded one");
 	is_str(rs.layouts[1].name, "5.0", "5.0 layout second");
 	is_str(rs.layouts[1].rules[0].sub, "start_kid", "5.0 layout patches start_kid");
-	is_str(rs.layouts[1].since, "5.0.0", "5.0 layout since 5.0.0");
+	is_str(rs.layouts[1].since, "4.99.6", "5.0 layout since 4.99.6, the betas with its statements");
+	ok(rs.layouts[1].form == RULE_FORM_GUARDED, "5.0 layout writes the guarded form by default");
+	is_str(rs.layouts[1].refuse_from, "4.99.0", "older betas refused from 4.99.0");
+	ok(rs.layouts[1].refuse_why != NULL && strstr(rs.layouts[1].refuse_why,
+	    "sub run_kid_custom_code") != NULL, "naming their second statement's sub");
 	rules_release(&rs);
 
 	snprintf(dir, sizeof(dir), "%s/patches", getenv("SRCDIR") ? getenv("SRCDIR") : "..");
@@ -181,6 +190,17 @@ main(void)
 	    strstr(e.msg, "bad pattern"), "bad regex refused at load: %s", e.msg);
 	ok(parse("layout a\nsince 5\nmentions x\nsub s\nexpect x\nstatement x\nbecomes select f()\n", &e) == -1 &&
 	    strstr(e.msg, "{function}"), "template without {function} refused: %s", e.msg);
+	ok(parse("layout a\nsince 5\nform guarded\nmentions x\nsub s\nexpect x\nstatement x\n"
+	    "becomes select {function}();\n", &e) == -1 && strstr(e.msg, "no 'guarded'"),
+	    "a layout that writes the guarded form needs that form in every sub: %s", e.msg);
+	ok(parse("layout a\nform sideways\n", &e) == -1 && strstr(e.msg, "plain or guarded"),
+	    "an unknown form refused: %s", e.msg);
+	ok(parse("layout a\nrefuse later than that\n", &e) == -1 && strstr(e.msg, "release"),
+	    "refuse without a release number refused: %s", e.msg);
+	ok(parse("layout a\nsince 5\nmentions x\nsub s\nexpect x\nstatement x\n"
+	    "becomes select {function}();\nguarded select 1;\n", &e) == -1 &&
+	    strstr(e.msg, "'guarded' must contain {function}"),
+	    "a guarded template without {function} refused: %s", e.msg);
 	ok(parse("layout a\nfrobnicate 1\n", &e) == -1 && strstr(e.msg, "unknown key"),
 	    "unknown key refused: %s", e.msg);
 	ok(parse("layout a\nsince 5\n", &e) == -1 && strstr(e.msg, "needs"),
@@ -196,6 +216,19 @@ main(void)
 
 	test_trust(&host);
 
+	{
+		char *x = rules_expand("select {function}('{schema}', '{name}', {function});",
+		    "ext.fn");
+		is_str(x, "select ext.fn('ext', 'fn', ext.fn);",
+		    "rules_expand fills {function}, {schema} and {name}");
+		free(x);
+		errno = 0;
+		x = rules_expand("select {schema}.x;", "fn");
+		ok(x == NULL && errno == EINVAL, "a {schema} for an unqualified name: EINVAL");
+		x = rules_expand("select {function}();", "fn");
+		is_str(x, "select fn();", "{function} alone takes an unqualified name");
+		free(x);
+	}
 	ok(rules_function_ok("aiven_extras.session_replication_role"), "schema-qualified name accepted");
 	ok(rules_function_ok("srr"), "plain name accepted");
 	ok(!rules_function_ok("a.b.c"), "three parts refused");
