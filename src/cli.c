@@ -37,9 +37,10 @@ static const struct command commands[] = {
 	    OPT_DETAILED },
 	{ "history", cmd_history, "[FILE]",
 	    "list what the backup store holds: when, which file, which version, what was done", 0 },
-	{ "check-db", cmd_check_db, "[--function NAME] [--bucardo-db CONNINFO] CONNINFO ...",
-	    "check that a target database is ready for Bucardo with the patched module",
-	    OPT_FUNCTION | OPT_BUCARDO_DB },
+	{ "check-db", cmd_check_db, "[--function NAME] [--bucardo-db CONNINFO] "
+	    "[--module FILE | --module-state STATE] [CONNINFO ...]",
+	    "check that the databases Bucardo writes to are ready for the module it runs",
+	    OPT_FUNCTION | OPT_BUCARDO_DB | OPT_MODULE | OPT_MODULE_STATE },
 	{ "hook", cmd_hook, "install [--binary PATH] | remove | status",
 	    "add or remove the apt hook that re-applies after every package operation",
 	    OPT_BINARY },
@@ -119,7 +120,8 @@ main(int argc, char *argv[])
 {
 	enum { LONG_ROOT = 256, LONG_STATE, LONG_PID, LONG_RULES, LONG_FUNCTION, LONG_CHECK,
 		LONG_DIFF, LONG_NO_PERL, LONG_DETAILED, LONG_FORCE, LONG_JSON, LONG_LOCK,
-		LONG_KEEP_ENV, LONG_BUCARDO_DB, LONG_REAPPLY, LONG_BINARY, LONG_FORM };
+		LONG_KEEP_ENV, LONG_BUCARDO_DB, LONG_REAPPLY, LONG_BINARY, LONG_FORM, LONG_MODULE,
+		LONG_MODULE_STATE };
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, LONG_ROOT },
 		{ "state-dir", required_argument, NULL, LONG_STATE },
@@ -137,6 +139,8 @@ main(int argc, char *argv[])
 		{ "reapply", no_argument, NULL, LONG_REAPPLY },
 		{ "binary", required_argument, NULL, LONG_BINARY },
 		{ "form", required_argument, NULL, LONG_FORM },
+		{ "module", required_argument, NULL, LONG_MODULE },
+		{ "module-state", required_argument, NULL, LONG_MODULE_STATE },
 		{ "json", no_argument, NULL, LONG_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -172,6 +176,8 @@ main(int argc, char *argv[])
 		case LONG_BUCARDO_DB: o.bucardo_db = optarg; o.seen |= OPT_BUCARDO_DB; break;
 		case LONG_REAPPLY: o.reapply = 1; o.seen |= OPT_REAPPLY; break;
 		case LONG_BINARY: o.binary = optarg; o.seen |= OPT_BINARY; break;
+		case LONG_MODULE: o.module = optarg; o.seen |= OPT_MODULE; break;
+		case LONG_MODULE_STATE: o.module_state = optarg; o.seen |= OPT_MODULE_STATE; break;
 		case LONG_FORM:
 			if ((o.form = rules_form_from_name(optarg)) == RULE_FORMS) {
 				run_complain("--form %s: plain or guarded", optarg);
@@ -206,6 +212,11 @@ main(int argc, char *argv[])
 	}
 	if (o.seen & ~cmd->accepts) {
 		run_complain("%s: an option given does not apply to this command; try --help", cmd->name);
+		return EXIT_USAGE;
+	}
+	if ((o.seen & OPT_MODULE) && (o.seen & OPT_MODULE_STATE)) {
+		run_complain("check-db: --module and --module-state are two ways to say the same; "
+		    "give one");
 		return EXIT_USAGE;
 	}
 	if (!rules_function_ok(o.function)) {

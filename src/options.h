@@ -31,7 +31,9 @@ enum {
 	OPT_BUCARDO_DB = 1 << 7,
 	OPT_REAPPLY = 1 << 8,
 	OPT_BINARY = 1 << 9,
-	OPT_FORM = 1 << 10
+	OPT_FORM = 1 << 10,
+	OPT_MODULE = 1 << 11,
+	OPT_MODULE_STATE = 1 << 12
 };
 
 struct options {
@@ -42,6 +44,8 @@ struct options {
 	const char	*function;
 	const char	*bucardo_db;
 	const char	*binary;	/* hook install --binary */
+	const char	*module;	/* check-db --module: the Bucardo.pm another host runs */
+	const char	*module_state;	/* check-db --module-state STATE[:LAYOUT] */
 	enum rule_form	 form;		/* apply --form; RULE_FORMS: each layout's own */
 	int		 json;
 	int		 quiet;

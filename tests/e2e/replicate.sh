@@ -351,7 +351,7 @@ expect_stopped "(a)"
 
 # check-db, as the user Bucardo connects as, must foresee what Bucardo does.
 dst_conninfo="host=127.0.0.1 port=$PGPORT dbname=dst user=migrator"
-PGPASSWORD=migrator-pw run_ba check-db "$dst_conninfo"
+PGPASSWORD=migrator-pw PERL5LIB=$patched_dir run_ba check-db "$dst_conninfo"
 expect_rc 0 "(b) check-db says the target is ready for the patched module"
 contains "$out" "session_replication_role = replica" "(b) check-db saw the function switch to replica"
 start_bucardo b "$patched_dir"
@@ -375,7 +375,7 @@ expect_stopped "(b)"
 # --- (c) patched, but EXECUTE not granted ----------------------------------
 
 sql dst "revoke execute on function aiven_extras.session_replication_role(text) from migrator"
-PGPASSWORD=migrator-pw run_ba check-db "$dst_conninfo"
+PGPASSWORD=migrator-pw PERL5LIB=$patched_dir run_ba check-db "$dst_conninfo"
 expect_rc 1 "(c) check-db says the target is not ready without EXECUTE"
 contains "$out$errout" "GRANT EXECUTE" "(c) check-db gives the GRANT that fixes it"
 start_bucardo c "$patched_dir"
