@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "discover.h"
+#include "locate.h"
 #include "perl.h"
 #include "child.h"
 
@@ -21,11 +22,12 @@
 #define DISCOVER_DEFAULT_PATH	\
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DISCOVER_SHEBANG_MAX	256	/* Linux reads this much of #! */
+#define DISCOVER_VERSION_MAX	65536	/* how much of a file $VERSION is looked for in */
 
 #define PLACE_INC	0x01	/* in a stock perl's default @INC */
 #define PLACE_NOT_RHEL	0x02	/* Debian's rank; RHEL's comes later */
-#define PLACE_ROOT	0x04	/* looked at only under a root */
-#define PLACE_HOME	0x08	/* the pattern is below o->home */
+#define PLACE_HOMES	0x04	/* below every home: $HOME, /root and each of /home */
+#define PLACE_PERLBREW	0x08	/* below $PERLBREW_ROOT */
 
 struct discover_place {
 	const char	*pattern;
@@ -33,13 +35,24 @@ struct discover_place {
 };
 
 /*
- * Debian's @INC order, then RHEL's, then the places perl only looks in when
- * told to (local::lib, perlbrew). Under a root nothing is run, so this
- * order is what decides the active copy: each list puts /usr/local before
- * the packaged copy, as the distributions' perl does. /usr/share/perl5 is
- * Debian's vendor directory but comes last on RHEL (after vendor_perl), so
- * it is listed twice; the second is a repeat on Debian and not looked at
- * again.
+ * Every distribution's @INC order merged into one, then the places perl
+ * only looks in when told to (local::lib, perlbrew, plenv). Under a root
+ * nothing is run, so this order is what decides the active copy; each
+ * distribution's own directories keep the order its perl gives them, and
+ * no two distributions order a shared directory differently but one:
+ * /usr/share/perl5 is Debian's vendor directory but comes last on RHEL
+ * (after vendor_perl), so it is listed twice; the second is a repeat on
+ * Debian and not looked at again. The trees, and whose they are:
+ *   Debian, Ubuntu  /etc/perl .. /usr/share/perl5, /usr/local/lib/site_perl
+ *   Fedora, EL9     /usr/local/{lib64,share}/perl5/5.*, vendor_perl, /usr/share/perl5
+ *   EL8             /usr/local/{lib64,share}/perl5, vendor_perl, /usr/share/perl5
+ *   FreeBSD         /usr/local/lib/perl5/site_perl[/mach/5.*]
+ *   Alpine          /usr/local/lib/perl5/site_perl, /usr/local/share/perl5/site_perl,
+ *                   /usr/lib/perl5/vendor_perl, /usr/share/perl5/vendor_perl
+ *   Arch            /usr/lib/perl5/5.NN/site_perl, /usr/share/perl5/site_perl,
+ *                   /usr/lib/perl5/5.NN/vendor_perl, /usr/share/perl5/vendor_perl
+ *   openSUSE        /usr/lib/perl5/site_perl/5.*, /usr/lib/perl5/vendor_perl/5.*
+ *   a perl built with the default prefix: /usr/local/lib/perl5/site_perl/5.*
  */
 static const struct discover_place discover_places[] = {
 	{ "/etc/perl",					PLACE_INC },
@@ -51,17 +64,26 @@ static const struct discover_place discover_places[] = {
 	{ "/usr/local/share/perl5/5.*",			PLACE_INC },
 	{ "/usr/local/lib64/perl5",			PLACE_INC },
 	{ "/usr/local/share/perl5",			PLACE_INC },
+	{ "/usr/local/lib/perl5/site_perl/mach/5.*",	PLACE_INC },
+	{ "/usr/local/lib/perl5/site_perl",		PLACE_INC },
+	{ "/usr/local/share/perl5/site_perl",		PLACE_INC },
+	{ "/usr/local/lib/perl5/site_perl/5.*",		PLACE_INC },
+	{ "/usr/lib/perl5/5.*/site_perl",		PLACE_INC },
+	{ "/usr/share/perl5/site_perl",			PLACE_INC },
+	{ "/usr/lib/perl5/site_perl/5.*",		PLACE_INC },
+	{ "/usr/lib/perl5/site_perl",			PLACE_INC },
 	{ "/usr/lib64/perl5/vendor_perl",		PLACE_INC },
+	{ "/usr/lib/perl5/vendor_perl",			PLACE_INC },
+	{ "/usr/lib/perl5/5.*/vendor_perl",		PLACE_INC },
+	{ "/usr/lib/perl5/vendor_perl/5.*",		PLACE_INC },
 	{ "/usr/share/perl5/vendor_perl",		PLACE_INC },
 	{ "/usr/share/perl5",				PLACE_INC },
 	{ "/usr/local/lib/site_perl",			PLACE_INC },
-	{ "/usr/local/lib/perl5/site_perl/5.*",		PLACE_INC },
-	{ "/usr/lib/perl5/site_perl",			PLACE_INC },
-	{ "/usr/share/perl5/site_perl",			PLACE_INC },
-	{ "/perl5/lib/perl5",				PLACE_HOME },
-	{ "/perl5/perlbrew/perls/*/lib/site_perl/5.*",	PLACE_HOME },
-	{ "/root/perl5/lib/perl5",			PLACE_ROOT },
-	{ "/home/*/perl5/lib/perl5",			PLACE_ROOT },
+	{ "/perl5/lib/perl5",				PLACE_HOMES },
+	{ "/perl5/perlbrew/perls/*/lib/site_perl/5.*",	PLACE_HOMES },
+	{ "/.plenv/versions/*/lib/perl5/site_perl/5.*",	PLACE_HOMES },
+	{ "/perls/*/lib/site_perl/5.*",			PLACE_PERLBREW },
+	{ "/opt/perlbrew/perls/*/lib/site_perl/5.*",	0 },
 };
 
 #define DISCOVER_NPLACES \
@@ -78,6 +100,8 @@ struct discover_walk {
 	struct discovery	*d;
 	struct fsroot		*root;
 	int			 first_only;	/* stop at the first hit */
+	int			 again;		/* look in a directory even if searched before */
+	long			 hit;		/* d->copies index the last discover_dir found, or -1 */
 	struct discover_seen	*seen;
 	size_t			 nseen;
 };
@@ -240,55 +264,178 @@ discover_shebang(char **interp, int *taint, const char *script,
 }
 
 /*
- * Bucardo runs `unshift @INC, dirname(readlink $0)` before `require Bucardo`
- * when its script is a symlink. Perl takes a relative target's dirname
- * literally, relative to the current directory, which is only right when
- * Bucardo is started from the link's own directory. We resolve it against
- * the link's directory instead: that is the copy the link was made to
- * reach, and the answer does not change with where the tool is run. Only
- * one level is read, as readlink does. *dir is NULL for a plain file.
- *
- * Bucardo 5.6.0 first cuts $0 down to its last component when its
- * directory is on PATH, and then tests -l on that name in the current
- * directory; so started through PATH, the rule only applies where the
- * current directory holds the link. We assume it applies: the link was
- * made so that Bucardo would find the module beside its target.
+ * The first executable `name` on path_env inside the root, as a start
+ * through PATH would find it there (absolute entries only); *out is its
+ * path inside the root, or NULL. -1 only when out of memory.
  */
 static int
-discover_link_dir(char **dir, const char *script)
+discover_root_which(char **out, struct fsroot *root, const char *path_env, const char *name)
 {
 	struct buf b = BUF_INIT;
-	char target[PATH_MAX];
-	const char *slash;
-	struct stat st;
-	ssize_t n;
+	struct fsloc loc;
+	struct err ignored = ERR_INIT;
+	const char *p, *end;
+	size_t len;
+	int found;
 
-	*dir = NULL;
-	if (lstat(script, &st) == -1 || !S_ISLNK(st.st_mode))
-		return 0;
-	n = readlink(script, target, sizeof(target));
-	if (n <= 0 || (size_t)n >= sizeof(target))
-		return 0;
-	target[n] = '\0';
-	if (target[0] != '/') {
-		slash = strrchr(script, '/');
-		if (buf_append(&b, script, (size_t)(slash - script + 1)) == -1)
-			goto fail;
+	*out = NULL;
+	for (p = path_env; *p != '\0'; p = *end == ':' ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		len = (size_t)(end - p);
+		if (len == 0 || p[0] != '/')
+			continue;
+		buf_reset(&b);
+		if (buf_append(&b, p, len) == -1 || buf_puts(&b, "/") == -1 ||
+		    buf_puts(&b, name) == -1) {
+			buf_release(&b);
+			return -1;
+		}
+		found = fsroot_locate(root, b.data, FS_FOLLOW | FS_ANY_OWNER, &loc, NULL,
+		    &ignored) == 0 && S_ISREG(loc.st.st_mode) && (loc.st.st_mode & 0111) != 0;
+		fsloc_release(&loc);
+		if (found) {
+			*out = buf_detach(&b, NULL);
+			return *out == NULL ? -1 : 0;
+		}
 	}
-	slash = strrchr(target, '/');
+	buf_release(&b);
+	return 0;
+}
+
+/*
+ * $0 of a start of `script` (found on PATH by discover_which, which joins
+ * entry and name with a slash) through PATH, as bash forms it: an entry
+ * that ends in a slash gets no second one. The caller frees.
+ */
+static char *
+discover_argv0(const char *script)
+{
+	const char *slash = strrchr(script, '/');
+	char *argv0;
+
+	if ((argv0 = strdup(script)) == NULL || slash == NULL || slash == script ||
+	    slash[-1] != '/')
+		return argv0;
+	memmove(argv0 + (slash - script), slash + 1, strlen(slash + 1) + 1);
+	return argv0;
+}
+
+/*
+ * Does Bucardo's script, started with argv0 as its $0, cut $progname down
+ * to the last component? It does when $0 has a directory part that is, as
+ * written, one of PATH's entries (Bucardo 5.6.0's `$progname =~
+ * m{(.+)/(.+)}` compared with each `split /:/` of PATH). Its `-l
+ * $progname` then looks for the bare name in the current directory.
+ */
+static int
+discover_progname_cut(const char *argv0, const char *path_env)
+{
+	const char *slash = strrchr(argv0, '/'), *p, *end;
+	size_t len;
+
+	if (path_env == NULL || slash == NULL || slash == argv0 || slash[1] == '\0' ||
+	    strchr(argv0, '\n') != NULL)
+		return 0;
+	len = (size_t)(slash - argv0);
+	for (p = path_env; *p != '\0'; p = *end == ':' ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if ((size_t)(end - p) == len && memcmp(p, argv0, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The script at inner (a path inside the root, not followed) when it is a
+ * symbolic link: *target as readlink(2) gives it (one level, as Bucardo's
+ * readlink does), and *dir, dirname(target) inside the root, where
+ * `unshift @INC, dirname(readlink $progname)` makes Bucardo look first.
+ * Perl takes a relative dirname from the current directory, which is the
+ * link's own directory only when Bucardo is started from there; it is
+ * resolved against the link's directory here, the copy the link was made
+ * to reach, so the answer does not change with where the tool runs. Both
+ * NULL for a plain file; -1 only when out of memory.
+ */
+static int
+discover_script_link(char **target, char **dir, struct fsroot *root, const char *inner)
+{
+	struct fsloc loc;
+	struct err ignored = ERR_INIT;
+	struct buf b = BUF_INIT;
+	char link[PATH_MAX];
+	const char *slash;
+	ssize_t n;
+	int rv = -1;
+
+	*target = *dir = NULL;
+	if (fsroot_locate(root, inner, FS_ANY_OWNER, &loc, NULL, &ignored) != 0 ||
+	    !S_ISLNK(loc.st.st_mode) ||
+	    (n = readlinkat(loc.dirfd, loc.name, link, sizeof(link))) <= 0 ||
+	    (size_t)n >= sizeof(link)) {
+		rv = 0;
+		goto cleanup;
+	}
+	link[n] = '\0';
+	if (link[0] != '/') {
+		slash = strrchr(loc.inner, '/');
+		if (buf_append(&b, loc.inner, (size_t)(slash - loc.inner)) == -1 ||
+		    buf_puts(&b, "/") == -1)
+			goto cleanup;
+	}
+	slash = strrchr(link, '/');
 	if (slash == NULL) {
 		if (buf_puts(&b, ".") == -1)
-			goto fail;
-	} else if (buf_append(&b, target,
-	    slash == target ? 1 : (size_t)(slash - target)) == -1)
-		goto fail;
-	if ((*dir = realpath(b.data, NULL)) == NULL)
-		*dir = buf_detach(&b, NULL);
+			goto cleanup;
+	} else if (buf_append(&b, link, slash == link ? 1 : (size_t)(slash - link)) == -1)
+		goto cleanup;
+	if ((*target = strdup(link)) == NULL || (*dir = buf_detach(&b, NULL)) == NULL)
+		goto cleanup;
+	rv = 0;
+cleanup:
+	if (rv == -1) {
+		free(*target);
+		*target = NULL;
+	}
 	buf_release(&b);
-	return *dir == NULL ? -1 : 0;
-fail:
-	buf_release(&b);
-	return -1;
+	fsloc_release(&loc);
+	return rv;
+}
+
+/*
+ * The `our $VERSION = '...'` of the file at inner, looked for in its first
+ * DISCOVER_VERSION_MAX bytes: opened through the root as a regular file
+ * (never a fifo or a device, without blocking), judged unless flags say
+ * FS_ANY_OWNER. NULL when there is none, or the file cannot be read or is
+ * not trusted. Read, never run.
+ */
+static char *
+discover_version(struct fsroot *root, const char *inner, unsigned flags)
+{
+	struct perl_source src;
+	struct fsloc loc;
+	struct err ignored = ERR_INIT;
+	char *text = NULL, *version = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	if (fsroot_locate(root, inner, FS_FOLLOW | FS_OPEN_FILE | flags, &loc, NULL,
+	    &ignored) != 0 || (text = malloc(DISCOVER_VERSION_MAX)) == NULL)
+		goto cleanup;
+	while (len < DISCOVER_VERSION_MAX) {
+		n = read(loc.fd, text + len, DISCOVER_VERSION_MAX - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (locate_source(&src, text, len) == 0)
+		version = locate_version(&src);
+	locate_source_release(&src);
+cleanup:
+	free(text);
+	fsloc_release(&loc);
+	return version;
 }
 
 static int
@@ -357,6 +504,7 @@ discover_add(struct discover_walk *w, const struct fsloc *loc, const struct stat
 		 * found later wins, unless the first is how Bucardo loads it.
 		 */
 		c = &d->copies[w->seen[i].index];
+		w->hit = (long)w->seen[i].index;
 		if (c->untrusted && tr == NULL && !c->active) {
 			memset(&better, 0, sizeof(better));
 			if (discover_fill(&better, w->root, loc, asked, NULL, why) == -1) {
@@ -386,7 +534,7 @@ discover_add(struct discover_walk *w, const struct fsloc *loc, const struct stat
 	ns[w->nseen].dev = st->st_dev;
 	ns[w->nseen].ino = st->st_ino;
 	ns[w->nseen++].index = d->ncopies;
-	d->ncopies++;
+	w->hit = (long)d->ncopies++;
 	return 0;
 nomem:
 	discover_copy_release(c);
@@ -409,6 +557,7 @@ discover_dir(struct discover_walk *w, const char *rel, int inc)
 	size_t n;
 	int rv = -1, found;
 
+	w->hit = -1;
 	if (w->first_only && w->d->active != NULL)
 		return 0;
 	n = strlen(rel);
@@ -420,9 +569,10 @@ discover_dir(struct discover_walk *w, const char *rel, int inc)
 	    buf_puts(&file, DISCOVER_MODULE) == -1)
 		goto cleanup;
 	rv = 0;
-	if (discover_searched(w->d, dir.data))
-		goto cleanup;
-	if ((rv = discover_strv_push(&w->d->searched, &w->d->nsearched, dir.data)) == -1)
+	if (discover_searched(w->d, dir.data)) {
+		if (!w->again)
+			goto cleanup;
+	} else if ((rv = discover_strv_push(&w->d->searched, &w->d->nsearched, dir.data)) == -1)
 		goto cleanup;
 	found = fsroot_locate(w->root, file.data, FS_FOLLOW | FS_CONTINUE, &loc, &tr, &e);
 	if (found == -1) {
@@ -532,36 +682,56 @@ discover_rhel_layout(const struct discover_walk *w)
 }
 
 /*
+ * One home-relative tree (suffix) below home, /root and every home in /home:
+ * the homes of whoever may have installed Bucardo for themselves or for a
+ * service user. A copy another user owns is reported, marked untrusted.
+ */
+static int
+discover_homes(struct discover_walk *w, const char *home, const char *suffix)
+{
+	char *pattern;
+	int rv;
+
+	if (home != NULL && home[0] == '/' && discover_pattern(w, home, suffix, 0) == -1)
+		return -1;
+	if (discover_pattern(w, "/root", suffix, 0) == -1)
+		return -1;
+	if (asprintf(&pattern, "/home/*%s", suffix) == -1)
+		return -1;
+	rv = discover_pattern(w, "", pattern, 0);
+	free(pattern);
+	return rv;
+}
+
+/*
  * The standard places, in discover_places order. inc_known: @INC came
  * from perl itself, so none of these can make a copy active.
  */
 static int
-discover_places_walk(struct discover_walk *w, const char *home, int inc_known)
+discover_places_walk(struct discover_walk *w, const struct discover_options *o, int inc_known)
 {
 	const struct discover_place *pl;
-	const char *prefix;
 	size_t i;
-	int rhel, inc, live = w->root->host[0] == '\0';
+	int rhel, inc;
 
 	rhel = discover_rhel_layout(w);
 	for (i = 0; i < DISCOVER_NPLACES; i++) {
 		pl = &discover_places[i];
 		if (w->first_only && w->d->active != NULL)
 			break;
-		if ((pl->flags & PLACE_ROOT) && live)
-			continue;
 		if ((pl->flags & PLACE_NOT_RHEL) && rhel)
 			continue;
-		prefix = "";
-		if (pl->flags & PLACE_HOME) {
-			if (home == NULL || home[0] != '/')
-				continue;
-			prefix = home;
-		}
 		inc = !inc_known && (pl->flags & PLACE_INC);
 		if (w->first_only && !inc)
 			continue;
-		if (discover_pattern(w, prefix, pl->pattern, inc) == -1)
+		if (pl->flags & PLACE_HOMES) {
+			if (discover_homes(w, o->home, pl->pattern) == -1)
+				return -1;
+		} else if (pl->flags & PLACE_PERLBREW) {
+			if (o->perlbrew_root != NULL && o->perlbrew_root[0] == '/' &&
+			    discover_pattern(w, o->perlbrew_root, pl->pattern, 0) == -1)
+				return -1;
+		} else if (discover_pattern(w, "", pl->pattern, inc) == -1)
 			return -1;
 	}
 	return 0;
@@ -593,18 +763,21 @@ discover_perl_lib(struct discover_walk *w, const struct discover_options *o)
 	return rv;
 }
 
-/* The live system: ask perl, walk what it says, then the usual places. */
+/*
+ * The live system: ask perl, walk what it says (after first, the directory
+ * of a linked script that Bucardo puts before @INC, when not NULL), then
+ * the usual places.
+ */
 static int
 discover_live(struct discover_walk *w, const struct discover_options *o,
-    const char *path_env, struct err *e)
+    const char *path_env, const char *script, const char *first, struct err *e)
 {
 	struct buf inc = BUF_INIT;
 	struct err why = ERR_INIT;
-	char *script = NULL, *perl = NULL, *linkdir = NULL, *p, *end;
+	char *perl = NULL, *p, *end;
 	int taint = 0, inc_known = 0, rv = -1, asked;
 
-	if (discover_which(&script, path_env, DISCOVER_SCRIPT) == -1 ||
-	    (script != NULL && discover_shebang(&perl, &taint, script, path_env) == -1) ||
+	if ((script != NULL && discover_shebang(&perl, &taint, script, path_env) == -1) ||
 	    (perl == NULL && discover_which(&perl, path_env, "perl") == -1))
 		goto nomem;
 
@@ -626,11 +799,9 @@ discover_live(struct discover_walk *w, const struct discover_options *o,
 		} else
 			inc_known = 1;
 	}
+	if (first != NULL && discover_dir(w, first, 1) == -1)
+		goto nomem;
 	if (inc_known) {
-		if (script != NULL && discover_link_dir(&linkdir, script) == -1)
-			goto nomem;
-		if (linkdir != NULL && discover_dir(w, linkdir, 1) == -1)
-			goto nomem;
 		if (!taint && discover_perl_lib(w, o) == -1)
 			goto nomem;
 		for (p = inc.data, end = inc.data + inc.len;
@@ -638,33 +809,139 @@ discover_live(struct discover_walk *w, const struct discover_options *o,
 			if (p[0] == '/' && discover_dir(w, p, 1) == -1)
 				goto nomem;
 	}
-	if (discover_places_walk(w, o->home, inc_known) == -1)
+	if (discover_places_walk(w, o, inc_known) == -1)
 		goto nomem;
 	rv = 0;
 	goto cleanup;
 nomem:
 	err_sys(e, NULL, "discovering Bucardo.pm");
 cleanup:
-	free(linkdir);
 	free(perl);
-	free(script);
 	buf_release(&inc);
 	return rv;
 }
 
+/*
+ * The copy beside a linked script's target, when a start through PATH
+ * does not load it: Bucardo loads it when started another way (from the
+ * link's directory, or by a path whose directory is not on PATH). Recorded
+ * in d->other, with the start in words, unless it is the active copy.
+ */
+static int
+discover_other(struct discover_walk *w, const char *linkdir)
+{
+	struct discovery *d = w->d;
+	const char *slash;
+	char *where;
+	int first_only = w->first_only, rv;
+
+	w->first_only = 0;
+	w->again = 1;
+	rv = discover_dir(w, linkdir, 0);
+	w->again = 0;
+	w->first_only = first_only;
+	if (rv == -1 || w->hit < 0 || d->copies[w->hit].active)
+		return rv;
+	slash = strrchr(d->script, '/');
+	if ((where = strndup(d->script, slash == d->script ? 1 :
+	    (size_t)(slash - d->script))) == NULL)
+		return -1;
+	/* A relative target is read from the current directory: right only from the link's. */
+	rv = d->script_link[0] == '/' ?
+	    asprintf(&d->other_start, "started from %s (where the link is), or by a path whose "
+	    "directory is not on PATH", where) :
+	    asprintf(&d->other_start, "started from %s (where the link is)", where);
+	free(where);
+	if (rv == -1) {
+		d->other_start = NULL;
+		return -1;
+	}
+	if ((d->other = strdup(d->copies[w->hit].path)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * The $VERSION of the script and of the active copy (only a trusted one is
+ * read), and the other copy's.
+ */
+static void
+discover_versions(struct discover_walk *w, const char *script)
+{
+	struct discovery *d = w->d;
+	size_t i;
+
+	if (script != NULL)
+		d->script_version = discover_version(w->root, script, FS_ANY_OWNER);
+	for (i = 0; i < d->ncopies; i++) {
+		const struct module_copy *c = &d->copies[i];
+
+		if (c->untrusted)
+			continue;
+		if (c->active && d->active_version == NULL)
+			d->active_version = discover_version(w->root, c->asked, 0);
+		if (d->other != NULL && d->other_version == NULL &&
+		    strcmp(c->path, d->other) == 0)
+			d->other_version = discover_version(w->root, c->asked, 0);
+	}
+}
+
+/*
+ * first_only: stop at the active copy. facts: also the script's and the
+ * copies' versions, and the copy another start loads.
+ */
 static int
 discover_collect(struct discovery *d, const struct discover_options *o,
-    int first_only, struct err *e)
+    int first_only, int facts, struct err *e)
 {
-	struct discover_walk w = { d, o->root, first_only, NULL, 0 };
+	struct discover_walk w = { d, o->root, first_only, 0, -1, NULL, 0 };
 	const char *path_env;
-	int rv;
+	char *script = NULL, *argv0 = NULL, *linkdir = NULL;
+	int live = o->root->host[0] == '\0', cut = 0, rv = -1;
 
-	path_env = o->path_env != NULL ? o->path_env : DISCOVER_DEFAULT_PATH;
-	if (o->root->host[0] == '\0')
-		rv = discover_live(&w, o, path_env, e);
-	else if ((rv = discover_places_walk(&w, o->home, 0)) == -1)
-		err_sys(e, o->root->host, "discovering Bucardo.pm");
+	/*
+	 * Under a root its own PATH is unknown: the standard one, inside it.
+	 * Its script is read, never run.
+	 */
+	path_env = o->path_env != NULL && live ? o->path_env : DISCOVER_DEFAULT_PATH;
+	if ((live ? discover_which(&script, path_env, DISCOVER_SCRIPT) :
+	    discover_root_which(&script, o->root, path_env, DISCOVER_SCRIPT)) == -1)
+		goto nomem;
+	if (script != NULL) {
+		if ((argv0 = discover_argv0(script)) == NULL ||
+		    discover_script_link(&d->script_link, &linkdir, o->root, script) == -1)
+			goto nomem;
+		if (asprintf(&d->script, "%s%s", o->root->host, argv0) == -1) {
+			d->script = NULL;
+			goto nomem;
+		}
+		cut = discover_progname_cut(argv0, path_env);
+	}
+	/*
+	 * Bucardo's `unshift @INC, dirname(readlink $progname)` when -l
+	 * $progname: started through PATH, $progname is the bare name, and
+	 * the link is not in the current directory (we assume), so @INC is
+	 * left as it is; only an uncut $0 puts the link's directory first.
+	 */
+	if (live)
+		rv = discover_live(&w, o, path_env, script, cut ? NULL : linkdir, e);
+	else if ((linkdir != NULL && !cut && discover_dir(&w, linkdir, 1) == -1) ||
+	    discover_places_walk(&w, o, 0) == -1)
+		goto nomem;
+	else
+		rv = 0;
+	if (rv == 0 && facts && linkdir != NULL && cut && discover_other(&w, linkdir) == -1)
+		goto nomem;
+	if (rv == 0 && facts)
+		discover_versions(&w, script);
+	goto cleanup;
+nomem:
+	rv = err_sys(e, o->root->host[0] != '\0' ? o->root->host : NULL,
+	    "discovering Bucardo.pm");
+cleanup:
+	free(linkdir);
+	free(argv0);
+	free(script);
 	free(w.seen);
 	return rv;
 }
@@ -673,7 +950,13 @@ int
 discover_modules(struct discovery *d, const struct discover_options *o,
     struct err *e)
 {
-	return discover_collect(d, o, 0, e);
+	return discover_collect(d, o, 0, 1, e);
+}
+
+int
+discover_first(struct discovery *d, const struct discover_options *o, struct err *e)
+{
+	return discover_collect(d, o, 1, 1, e);
 }
 
 int
@@ -684,7 +967,7 @@ discover_active(char **active, const struct discover_options *o,
 	int rv;
 
 	*active = NULL;
-	if ((rv = discover_collect(&d, o, 1, e)) == 0) {
+	if ((rv = discover_collect(&d, o, 1, 0, e)) == 0) {
 		*active = d.active;
 		d.active = NULL;
 	}
@@ -705,6 +988,13 @@ discovery_release(struct discovery *d)
 	free(d->searched);
 	free(d->active);
 	free(d->warning);
+	free(d->script);
+	free(d->script_link);
+	free(d->script_version);
+	free(d->active_version);
+	free(d->other);
+	free(d->other_start);
+	free(d->other_version);
 	*d = (struct discovery)DISCOVERY_INIT;
 }
 

@@ -27,18 +27,33 @@ struct discovery {
 	char			**searched;	/* every directory looked in, in order (a
 						   wildcard matching none: the pattern) */
 	size_t			 nsearched;
-	char			*active;	/* host path perl would load, or NULL */
+	char			*active;	/* host path a start of `bucardo` through PATH
+						   loads, or NULL */
 	char			*warning;	/* why perl was not asked for @INC, or NULL */
+	char			*script;	/* host path of the `bucardo` script a start
+						   through PATH runs (links not resolved), or NULL */
+	char			*script_link;	/* the script is a symbolic link: its target as
+						   read, or NULL */
+	char			*script_version;	/* the script's $VERSION, or NULL */
+	char			*active_version;	/* the active copy's $VERSION; NULL when
+						   unknown or the copy is untrusted */
+	char			*other;		/* host path of the copy another start loads
+						   (the script is a link and the copy beside its
+						   target is not the active one), or NULL */
+	char			*other_start;	/* that start, in words: "started from DIR ..." */
+	char			*other_version;	/* the other copy's $VERSION, or NULL */
 };
 
-#define DISCOVERY_INIT { NULL, 0, NULL, 0, NULL, NULL }
+#define DISCOVERY_INIT { NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 struct discover_options {
 	struct fsroot	*root;		/* where to search: / runs perl, --root DIR runs nothing */
 	struct fsroot	*host;		/* where interpreters are found and judged */
 	const char	*path_env;	/* PATH to find `bucardo` and `perl` in; NULL: a
 					   standard one; relative entries skipped */
-	const char	*home;		/* for local::lib (~/perl5); NULL: none */
+	const char	*home;		/* for local::lib (~/perl5), perlbrew and plenv
+					   below it; NULL: none */
+	const char	*perlbrew_root;	/* $PERLBREW_ROOT, for its perls; NULL: none */
 	const char	*perl5lib;	/* PERL5LIB as Bucardo would see it, or NULL */
 	const char	*perllib;	/* PERLLIB (used when PERL5LIB is unset), or NULL */
 };
@@ -47,25 +62,47 @@ struct discover_options {
  * Find the perl that would run Bucardo (the `#!` interpreter of `bucardo` on
  * PATH, else `perl`), ask it for @INC through perl_ask_inc (which runs it
  * only when it passes the trust rule, with a clean environment), put the
- * PERL5LIB or PERLLIB directories first as perl would (not under taint), and
- * the directory of a symlinked bucardo script before them, as its own code
- * does; walk that list for Bucardo.pm without compiling it, then add the
- * places packages and CPAN installs use. A perl that is not trusted or not
- * there is not asked: the copies are then ranked as a stock perl ranks them,
- * and d->warning says why. Under a root nothing is run: the usual
- * Debian/RHEL @INC order below the root decides which copy is active. Every
- * path is resolved inside the root (fsroot_locate); a copy that fails the
- * trust rule is still reported, marked untrusted. Returns 0, or -1 when perl
- * fails to list @INC (killed after PERL_INC_TIMEOUT_MS) or memory runs out;
- * d must be released either way.
+ * PERL5LIB or PERLLIB directories first as perl would (not under taint),
+ * walk that list for Bucardo.pm without compiling it, then add the places
+ * packages, CPAN, local::lib, perlbrew and plenv install into (their home
+ * trees below o->home, /root and every home in /home). A perl that is not
+ * trusted or not there is not asked: the copies are then ranked as a stock
+ * perl ranks them, and d->warning says why. Under a root nothing is run:
+ * the distributions' @INC order below the root decides which copy is
+ * active, and the script is the first `bucardo` on the standard PATH
+ * there.
+ *
+ * The active copy is the one a start of `bucardo` through PATH loads. The
+ * script puts dirname(readlink $progname) before @INC when -l $progname,
+ * but first cuts $progname = $0 down to its last component when $0's
+ * directory is one of PATH's entries, so that a start through PATH tests
+ * the bare name in the current directory (assumed not to hold the link).
+ * When the script is a symbolic link and a start from the link's
+ * directory, or by a path outside PATH, loads another copy (the one beside
+ * the link's target), d->other names it and d->other_start says how it is
+ * started. d->script_version, d->active_version and d->other_version hold
+ * the $VERSION of the script and of those copies (read, never run), for
+ * Bucardo's "Version mismatch" refusal.
+ *
+ * Every path is resolved inside the root (fsroot_locate); a copy that fails
+ * the trust rule is still reported, marked untrusted, and never read.
+ * Returns 0, or -1 when perl fails to list @INC (killed after
+ * PERL_INC_TIMEOUT_MS) or memory runs out; d must be released either way.
  */
 int	discover_modules(struct discovery *d, const struct discover_options *o,
 	    struct err *e);
 
 /*
+ * As discover_modules, but stops at the active copy: d->copies holds the
+ * copies found on the way there (and the other start's copy), and every
+ * other field is filled as discover_modules fills it.
+ */
+int	discover_first(struct discovery *d, const struct discover_options *o, struct err *e);
+
+/*
  * Only the active copy: what perl would load (same rules as above), as the
  * host sees it. *active is NULL when none would load. Cheaper than
- * discover_modules.
+ * discover_first: no versions are read.
  */
 int	discover_active(char **active, const struct discover_options *o, struct err *e);
 

@@ -1,5 +1,6 @@
 /* report.c: printing a run's results as lines for people or as one JSON document. */
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,27 @@ report_changed(const struct report *r)
 	for (i = 0; i < r->nfiles; i++)
 		if (r->files[i].changed)
 			return 1;
+	return 0;
+}
+
+int
+report_warn(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+	char **nw, *msg;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		return -1;
+	if ((nw = reallocarray(r->warnings, r->nwarnings + 1, sizeof(*nw))) == NULL) {
+		free(msg);
+		return -1;
+	}
+	nw[r->nwarnings++] = msg;
+	r->warnings = nw;
 	return 0;
 }
 
@@ -151,6 +173,8 @@ report_print_text(const struct report *r, int verbose)
 	}
 	if (r->warning != NULL)
 		esc_fprintf(stdout, "%s\n", r->warning);
+	for (i = 0; i < r->nwarnings; i++)
+		esc_fprintf(stdout, "warning: %s\n", r->warnings[i]);
 	if (r->restart != NULL)
 		esc_fprintf(stdout, "%s\n", r->restart);
 }
@@ -231,7 +255,7 @@ int
 report_print_json(const struct report *r)
 {
 	json_object *doc = json_object_new_object(), *files = json_object_new_array();
-	json_object *searched = json_object_new_array(), *events;
+	json_object *searched = json_object_new_array(), *events, *warnings;
 	size_t i;
 	int failed = 0, rc;
 
@@ -255,6 +279,10 @@ report_print_json(const struct report *r)
 	json_object_object_add(doc, "searched", searched);
 	json_object_object_add(doc, "restart", jstr(r->restart));
 	json_object_object_add(doc, "warning", jstr(r->warning));
+	warnings = json_object_new_array();
+	for (i = 0; i < r->nwarnings; i++)
+		json_object_array_add(warnings, jstr(r->warnings[i]));
+	json_object_object_add(doc, "warnings", warnings);
 	if (strcmp(r->command, "history") == 0) {
 		events = json_object_new_array();
 		for (i = 0; i < r->nevents; i++)
@@ -313,6 +341,9 @@ report_release(struct report *r)
 	free(r->files);
 	free(r->restart);
 	free(r->warning);
+	for (i = 0; i < r->nwarnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
 	free(r->error);
 	if (r->events != NULL)
 		store_events_free(r->events, r->nevents);

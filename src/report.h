@@ -55,15 +55,23 @@ struct report {
 	char			*error;		/* why the whole run failed, or NULL */
 	struct store_event	*events;	/* history */
 	size_t			 nevents;
+	char			**warnings;	/* run-wide warnings (report_warn), in order */
+	size_t			 nwarnings;
 };
 
-#define REPORT_INIT { NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0 }
+#define REPORT_INIT { NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, NULL, 0 }
 
 /* Add a file entry (zeroed, path copied); NULL when out of memory. */
 struct file_report	*report_add(struct report *r, const char *path);
 int	report_statement(struct file_report *f, const char *sub, unsigned line,
 	    const char *before, const char *after);
 int	report_changed(const struct report *r);
+/*
+ * Add a run-wide warning (printf-style): one line of its own in text, an
+ * entry of "warnings" in JSON. Returns 0, or -1 when out of memory.
+ */
+int	report_warn(struct report *r, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 /*
  * Human-readable lines on stdout (per-file errors go to stderr in run.c),

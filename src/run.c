@@ -108,6 +108,7 @@ run_discover_options(const struct options *o, struct discover_options *d)
 	d->host = o->host;
 	d->path_env = getenv("PATH");
 	d->home = getenv("HOME");
+	d->perlbrew_root = getenv("PERLBREW_ROOT");
 	d->perl5lib = getenv("PERL5LIB");
 	d->perllib = getenv("PERLLIB");
 }
@@ -197,6 +198,43 @@ cleanup:
 }
 
 /*
+ * What discovery found out about how Bucardo starts, as warnings: which
+ * copy each way of starting a linked `bucardo` loads, when they differ,
+ * and a script whose version differs from the copy it loads (Bucardo then
+ * refuses to start).
+ */
+static int
+run_start_warnings(struct report *r, const struct discovery *d)
+{
+	const char *sv = d->script_version;
+	char *refuses = NULL;
+	int rc = 0;
+
+	if (d->other != NULL) {
+		if (sv != NULL && d->other_version != NULL && strcmp(sv, d->other_version) != 0 &&
+		    asprintf(&refuses, " and refuses to start (\"Version mismatch: bucardo is %s, "
+		    "but Bucardo.pm is %s\")", sv, d->other_version) == -1)
+			return -1;
+		if (d->active != NULL)
+			rc = report_warn(r, "%s is a symbolic link to %s: started through PATH, "
+			    "Bucardo loads %s (the active copy); %s, it loads %s%s", d->script,
+			    d->script_link, d->active, d->other_start, d->other,
+			    refuses != NULL ? refuses : "");
+		else
+			rc = report_warn(r, "%s is a symbolic link to %s: started through PATH, "
+			    "Bucardo finds no Bucardo.pm; %s, it loads %s%s", d->script,
+			    d->script_link, d->other_start, d->other, refuses != NULL ? refuses : "");
+		free(refuses);
+	}
+	if (rc == 0 && sv != NULL && d->active != NULL && d->active_version != NULL &&
+	    strcmp(sv, d->active_version) != 0)
+		rc = report_warn(r, "version mismatch: %s is %s but the active copy %s is %s: "
+		    "Bucardo will refuse to start (\"Version mismatch: bucardo is %s, but Bucardo.pm "
+		    "is %s\")", d->script, sv, d->active, d->active_version, sv, d->active_version);
+	return rc;
+}
+
+/*
  * The files a command works on: the ones given, or every copy discovery
  * finds. want_active asks which one perl loads (costs one perl run when
  * files are given). A FILE outside --root is refused for itself.
@@ -207,7 +245,8 @@ run_gather(struct options *o, struct report *r, struct discovery *d, int want_ac
 	struct discover_options dopt;
 	struct err e = ERR_INIT;
 	struct file_report *f;
-	char *active = NULL, *inner, *canon;
+	const char *active = NULL;
+	char *inner, *canon;
 	size_t i;
 	int k;
 
@@ -231,10 +270,16 @@ run_gather(struct options *o, struct report *r, struct discovery *d, int want_ac
 				return -1;
 			f->active = d->copies[i].active;
 		}
-		return 0;
+		return run_start_warnings(r, d);
 	}
-	if (want_active && discover_active(&active, &dopt, &e) == -1)
-		run_complain("%s (which copy perl loads is not shown)", e.msg);
+	if (want_active) {
+		if (discover_first(d, &dopt, &e) == -1)
+			run_complain("%s (which copy perl loads is not shown)", e.msg);
+		else if (run_start_warnings(r, d) == -1)
+			return -1;
+		else
+			active = d->active;
+	}
 	for (k = 0; k < o->nfiles; k++) {
 		if (fsroot_inner(o->fs, o->files[k], &inner, &e) == -1) {
 			if ((f = report_add(r, o->files[k])) == NULL)
@@ -249,7 +294,6 @@ run_gather(struct options *o, struct report *r, struct discovery *d, int want_ac
 		f->active = canon != NULL && strcmp(canon, active) == 0;
 		free(canon);
 	}
-	free(active);
 	return 0;
 }
 

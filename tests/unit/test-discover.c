@@ -351,6 +351,283 @@ test_rhel_order(const char *tmp)
 	free(root);
 }
 
+/*
+ * Each distribution's trees below a root: every copy found, and the one
+ * its perl loads first marked active. Each case: the copies as they lie
+ * (paths inside the root, in that perl's @INC order), the first active.
+ */
+struct tree_case {
+	const char	*name;
+	const char	*copies[4];
+};
+
+static const struct tree_case tree_cases[] = {
+	{ "alpine", { "usr/local/lib/perl5/site_perl", "usr/local/share/perl5/site_perl",
+	    "usr/lib/perl5/vendor_perl", "usr/share/perl5/vendor_perl" } },
+	{ "alpine make install", { "usr/local/share/perl5/site_perl",
+	    "usr/share/perl5/vendor_perl" } },
+	{ "arch", { "usr/lib/perl5/5.38/site_perl", "usr/share/perl5/site_perl",
+	    "usr/lib/perl5/5.38/vendor_perl", "usr/share/perl5/vendor_perl" } },
+	{ "arch site over vendor", { "usr/share/perl5/site_perl",
+	    "usr/share/perl5/vendor_perl" } },
+	{ "opensuse", { "usr/lib/perl5/site_perl/5.36.0", "usr/lib/perl5/vendor_perl/5.36.0" } },
+	{ "opensuse newest perl", { "usr/lib/perl5/vendor_perl/5.38.2",
+	    "usr/lib/perl5/vendor_perl/5.36.0" } },
+	{ "freebsd", { "usr/local/lib/perl5/site_perl/mach/5.36",
+	    "usr/local/lib/perl5/site_perl" } },
+	{ "debian", { "usr/local/share/perl/5.36.0", "usr/share/perl5",
+	    "usr/local/lib/site_perl" } },
+	{ "el8", { "usr/local/share/perl5", "usr/share/perl5/vendor_perl", "usr/share/perl5" } },
+};
+
+static void
+test_trees(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
+	struct err e = ERR_INIT;
+	char *root, *want, dir[256], *active = NULL;
+	size_t i, j, n;
+	long k;
+
+	for (i = 0; i < sizeof(tree_cases) / sizeof(tree_cases[0]); i++) {
+		const struct tree_case *tc = &tree_cases[i];
+
+		snprintf(dir, sizeof(dir), "trees/%zu", i);
+		root = at(tmp, dir);
+		for (n = 0; n < 4 && tc->copies[n] != NULL; n++) {
+			snprintf(dir, sizeof(dir), "%s/Bucardo.pm", tc->copies[n]);
+			put(root, dir, "package Bucardo;\n", 0644);
+		}
+		o = below(&r, root, NULL);
+		ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == n,
+		    "%s: every copy found (%zu of %zu)", tc->name, d.ncopies, n);
+		for (j = 0; j < n; j++) {
+			snprintf(dir, sizeof(dir), "%s/Bucardo.pm", tc->copies[j]);
+			want = at(root, dir);
+			k = copy_index(&d, want);
+			ok(k >= 0 && d.copies[k].active == (j == 0) && !d.copies[k].untrusted,
+			    "%s: %s found, %s", tc->name, tc->copies[j],
+			    j == 0 ? "active" : "not active");
+			if (j == 0) {
+				is_str(d.active, want, "%s: d.active", tc->name);
+				ok(discover_active(&active, &o, &e) == 0 && active != NULL &&
+				    strcmp(active, want) == 0, "%s: discover_active agrees", tc->name);
+				free(active);
+				active = NULL;
+			}
+			free(want);
+		}
+		ok(count_active(&d) == 1, "%s: exactly one copy active", tc->name);
+		discovery_release(&d);
+		free(root);
+	}
+	fsroot_close(&r);
+}
+
+/* perlbrew, plenv and local::lib: below every home, /opt and $PERLBREW_ROOT; never active. */
+static void
+test_home_trees(const char *tmp)
+{
+	static const char *const homes[] = {
+		"home/bob/perl5/perlbrew/perls/perl-5.38.0/lib/site_perl/5.38.0",
+		"root/perl5/perlbrew/perls/perl-5.36.1/lib/site_perl/5.36.1",
+		"opt/perlbrew/perls/perl-5.38.0/lib/site_perl/5.38.0",
+		"srv/brew/perls/perl-5.34.0/lib/site_perl/5.34.0",
+		"home/bob/.plenv/versions/5.38.0/lib/perl5/site_perl/5.38.0",
+		"root/.plenv/versions/5.36.0/lib/perl5/site_perl/5.36.0",
+		"home/carol/perl5/lib/perl5",
+		"root/perl5/lib/perl5",
+		"var/lib/svc/perl5/perlbrew/perls/perl-5.36.0/lib/site_perl/5.36.0",
+	};
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
+	struct err e = ERR_INIT;
+	char *root, *want, rel[256], *active = NULL, *pattern;
+	size_t i, n = sizeof(homes) / sizeof(homes[0]);
+	long k;
+
+	root = at(tmp, "homes");
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof(rel), "%s/Bucardo.pm", homes[i]);
+		put(root, rel, "package Bucardo;\n", 0644);
+	}
+	o = below(&r, root, "/var/lib/svc");
+	o.perlbrew_root = "/srv/brew";
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == n,
+	    "homes: every copy found (%zu of %zu)", d.ncopies, n);
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof(rel), "%s/Bucardo.pm", homes[i]);
+		want = at(root, rel);
+		k = copy_index(&d, want);
+		ok(k >= 0 && !d.copies[k].active, "homes: %s found, not active", homes[i]);
+		free(want);
+	}
+	ok(d.active == NULL && count_active(&d) == 0, "homes: none is active under a root");
+	discovery_release(&d);
+	ok(discover_active(&active, &o, &e) == 0 && active == NULL,
+	    "homes: discover_active finds none");
+
+	/* Without $PERLBREW_ROOT its tree is not looked in; a packaged copy is active. */
+	o.perlbrew_root = NULL;
+	put(root, "usr/share/perl5/Bucardo.pm", "package Bucardo;\n", 0644);
+	want = at(root, "usr/share/perl5/Bucardo.pm");
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == n,
+	    "homes: PERLBREW_ROOT unset: its copy not found, the packaged one is (%zu)",
+	    d.ncopies);
+	is_str(d.active, want, "homes: the packaged copy is active");
+	pattern = at(root, "home/*/.plenv/versions/*/lib/perl5/site_perl/5.*");
+	ok(!has_searched(&d, pattern), "homes: a matching pattern is not listed as such");
+	free(pattern);
+	discovery_release(&d);
+	free(want);
+
+	/* With no homes at all, the patterns are listed as searched. */
+	free(root);
+	root = at(tmp, "nohomes");
+	mkdirs(root, "usr");
+	o = below(&r, root, NULL);
+	ok(discover_modules(&d, &o, &e) == 0 && d.ncopies == 0, "no homes: nothing found");
+	pattern = at(root, "home/*/perl5/perlbrew/perls/*/lib/site_perl/5.*");
+	ok(has_searched(&d, pattern), "no homes: the perlbrew pattern below /home is listed");
+	free(pattern);
+	pattern = at(root, "opt/perlbrew/perls/*/lib/site_perl/5.*");
+	ok(has_searched(&d, pattern), "no homes: /opt/perlbrew is listed");
+	free(pattern);
+	pattern = at(root, "root/.plenv/versions/*/lib/perl5/site_perl/5.*");
+	ok(has_searched(&d, pattern), "no homes: root's plenv is listed");
+	free(pattern);
+	discovery_release(&d);
+	fsroot_close(&r);
+	free(root);
+}
+
+/*
+ * The script below a root: the first `bucardo` on the standard PATH, read
+ * for its $VERSION (never run), and a link's target directory.
+ */
+static void
+test_root_script(const char *tmp)
+{
+	struct discovery d = DISCOVERY_INIT;
+	struct discover_options o;
+	struct fsroot r = FSROOT_INIT;
+	struct err e = ERR_INIT;
+	struct buf big = BUF_INIT;
+	char *root, *want, *local, *other, *fifo;
+	size_t i;
+	int rc;
+
+	root = at(tmp, "script");
+	put(root, "usr/share/perl5/Bucardo.pm", "package Bucardo;\nour $VERSION = '5.6.0';\n", 0644);
+	put(root, "usr/bin/bucardo", "#!/usr/bin/perl\nour $VERSION = '5.6.0';\n", 0755);
+	want = at(root, "usr/bin/bucardo");
+	o = below(&r, root, NULL);
+	ok(discover_modules(&d, &o, &e) == 0, "script: discover_modules succeeds");
+	is_str(d.script, want, "script: ROOT/usr/bin/bucardo");
+	is_str(d.script_version, "5.6.0", "script: its version");
+	is_str(d.active_version, "5.6.0", "script: the active copy's version");
+	ok(d.script_link == NULL && d.other == NULL, "script: no link, nothing else named");
+	discovery_release(&d);
+	free(want);
+
+	/* /usr/local/bin comes first on PATH; an older CPAN copy in front. */
+	put(root, "usr/local/bin/bucardo", "#!/usr/bin/env perl\n# x\nour $VERSION = '5.5.0';\n",
+	    0755);
+	put(root, "usr/local/share/perl/5.36.0/Bucardo.pm",
+	    "package Bucardo;\n=head1 x\n\nour $VERSION = '9.9.9';\n\n=cut\n\n"
+	    "our $VERSION = '5.4.1';\n", 0644);
+	want = at(root, "usr/local/bin/bucardo");
+	local = at(root, "usr/local/share/perl/5.36.0/Bucardo.pm");
+	ok(discover_modules(&d, &o, &e) == 0, "local script: discover_modules succeeds");
+	is_str(d.script, want, "local script: ROOT/usr/local/bin/bucardo first");
+	is_str(d.script_version, "5.5.0", "local script: its version");
+	is_str(d.active, local, "local script: the CPAN copy is active");
+	is_str(d.active_version, "5.4.1", "local script: its version, POD skipped");
+	discovery_release(&d);
+	ok(discover_first(&d, &o, &e) == 0 && d.active_version != NULL &&
+	    strcmp(d.active_version, "5.4.1") == 0 && d.script_version != NULL,
+	    "local script: discover_first reads the versions too");
+	discovery_release(&d);
+	free(want);
+
+	/* A script with no x bit is not on PATH; one that is a fifo is not read, nor waited on. */
+	want = at(root, "usr/local/bin/bucardo");
+	must(chmod(want, 0644));
+	ok(discover_modules(&d, &o, &e) == 0 && d.script != NULL &&
+	    strstr(d.script, "/usr/bin/bucardo") != NULL,
+	    "no x bit: passed over for ROOT/usr/bin/bucardo (%s)", d.script ? d.script : "(null)");
+	discovery_release(&d);
+	unlink(want);
+	fifo = at(root, "usr/local/sbin/bucardo");
+	mkdirs(root, "usr/local/sbin");
+	if (mkfifo(fifo, 0755) == -1)
+		printf("# mkfifo: %s\n", strerror(errno));
+	alarm(5);
+	rc = discover_modules(&d, &o, &e);
+	alarm(0);
+	ok(rc == 0 && d.script != NULL && strstr(d.script, "/usr/bin/bucardo") != NULL,
+	    "fifo: not taken for the script, and does not block");
+	discovery_release(&d);
+	unlink(fifo);
+	free(fifo);
+
+	/* A version past the prefix read is unknown, not guessed. */
+	for (i = 0; i < 70000 / 64; i++)
+		buf_puts(&big, "# padding padding padding padding padding padding padding pad\n");
+	buf_puts(&big, "our $VERSION = '1.0';\n");
+	put(root, "usr/bin/bucardo", big.data, 0755);
+	buf_release(&big);
+	ok(discover_modules(&d, &o, &e) == 0 && d.script_version == NULL,
+	    "far version: not read past the prefix");
+	discovery_release(&d);
+	put(root, "usr/bin/bucardo", "#!/usr/bin/perl\nour $VERSION = '5.6.0';\n", 0755);
+
+	/* A link into a checkout: other names the copy beside its target. */
+	put(root, "opt/checkout/bucardo", "#!/usr/bin/env perl\nour $VERSION = '5.7.0';\n", 0755);
+	put(root, "opt/checkout/Bucardo.pm", "package Bucardo;\nour $VERSION = '5.7.0';\n", 0644);
+	link_at(root, "usr/local/bin/bucardo", "/opt/checkout/bucardo");
+	other = at(root, "opt/checkout/Bucardo.pm");
+	ok(discover_modules(&d, &o, &e) == 0, "root link: discover_modules succeeds");
+	is_str(d.active, local, "root link: the @INC copy stays active");
+	is_str(d.other, other, "root link: the copy beside the target, inside the root");
+	is_str(d.script_link, "/opt/checkout/bucardo", "root link: its target as read");
+	is_str(d.script_version, "5.7.0", "root link: the script read through the link");
+	is_str(d.other_version, "5.7.0", "root link: the other copy's version");
+	ok(copy_index(&d, other) >= 0, "root link: the other copy is listed");
+	discovery_release(&d);
+
+	/* A link whose target leaves the root is resolved inside it. */
+	unlink(want);
+	link_at(root, "usr/local/bin/bucardo", "../../../../../../../../opt/checkout/bucardo");
+	ok(discover_modules(&d, &o, &e) == 0 && d.other != NULL && strcmp(d.other, other) == 0,
+	    "root link: a relative target climbing out stays in the root");
+	ok(d.other_start != NULL && strstr(d.other_start, "not on PATH") == NULL,
+	    "root link: relative, so only a start from the link's directory is named");
+	discovery_release(&d);
+
+	/* Untrusted: a checkout another user owns is named, its version not read. Root only. */
+	if (geteuid() == 0) {
+		char *dir = at(root, "opt/checkout");
+
+		must(chown(dir, NOBODY, NOBODY));
+		ok(discover_modules(&d, &o, &e) == 0 && d.other != NULL &&
+		    d.other_version == NULL && d.script_version != NULL,
+		    "untrusted checkout: named; its module is not read, the script is");
+		discovery_release(&d);
+		free(dir);
+	} else
+		ok(1, "untrusted checkout # SKIP needs root to chown");
+
+	fsroot_close(&r);
+	free(other);
+	free(local);
+	free(want);
+	free(root);
+}
+
 static void
 test_none(const char *tmp)
 {
@@ -489,7 +766,7 @@ test_live(const char *tmp)
 	struct err e = ERR_INIT;
 	struct timeval t0, t1;
 	const char *host_path = getenv("PATH");
-	char *path_env = NULL, *lib, *libpm, *app, *apppm, *perl, *found;
+	char *path_env = NULL, *lib, *libpm, *app, *apppm, *perl, *found, *bin2;
 	char *shebang = NULL, *active = NULL;
 	long i_lib, i_app;
 	int rc;
@@ -553,12 +830,18 @@ test_live(const char *tmp)
 	o.perllib = NULL;
 	o.perl5lib = lib;
 
-	/* A symlinked script puts its target's directory before @INC. */
+	/*
+	 * A symlinked script started through PATH: Bucardo cuts $0 to
+	 * "bucardo" (its directory is on PATH), so -l looks in the current
+	 * directory and @INC stays as it is. The copy beside the target is
+	 * what a start from the link's directory loads: named, not active.
+	 */
 	app = at(tmp, "live/app");
-	put(app, "bucardo", "#!/usr/bin/env perl\n", 0755);
-	put(app, "Bucardo.pm", "package Bucardo;\n", 0644);
+	put(app, "bucardo", "#!/usr/bin/env perl\nour $VERSION = '5.6.0';\n", 0755);
+	put(app, "Bucardo.pm", "package Bucardo;\nour $VERSION = '5.7.0';\n", 0644);
 	link_at(tmp, "live/bin2/bucardo", "../app/bucardo");
 	apppm = at(app, "Bucardo.pm");
+	bin2 = at(tmp, "live/bin2");
 	free(path_env);
 	if (asprintf(&path_env, "%s/live/bin2:%s", tmp, host_path) == -1)
 		return;
@@ -566,12 +849,89 @@ test_live(const char *tmp)
 	ok(discover_modules(&d, &o, &e) == 0,
 	    "link: discover_modules succeeds");
 	diag(&e);
-	is_str(d.active, apppm, "link: the link target's directory wins");
+	is_str(d.active, libpm, "link: started through PATH, the PERL5LIB copy is active");
 	i_app = copy_index(&d, apppm);
 	i_lib = copy_index(&d, libpm);
-	ok(i_app == 0 && i_lib == 1, "link: then PERL5LIB (%ld, %ld)",
+	ok(i_lib == 0 && i_app > 0 && !d.copies[i_app].active,
+	    "link: the copy beside the target is listed, after, not active (%ld, %ld)",
 	    i_app, i_lib);
+	is_str(d.other, apppm, "link: the other start loads the copy beside the target");
+	ok(d.other_start != NULL && strstr(d.other_start, bin2) != NULL &&
+	    strstr(d.other_start, "not on PATH") == NULL,
+	    "link: from the link's directory only, for a relative link (%s)",
+	    d.other_start ? d.other_start : "(null)");
+	is_str(d.script_link, "../app/bucardo", "link: its target, as read");
+	ok(d.script != NULL && strcmp(d.script, "") != 0 && strstr(d.script, "/live/bin2/bucardo"),
+	    "link: the script by the name PATH finds it by (%s)", d.script ? d.script : "(null)");
+	is_str(d.script_version, "5.6.0", "link: the script's version read through the link");
+	is_str(d.other_version, "5.7.0", "link: the other copy's version");
+	ok(d.active_version == NULL, "link: the PERL5LIB stand-in has no version");
 	discovery_release(&d);
+
+	/* discover_first: the same answer, stopping at the active copy. */
+	ok(discover_first(&d, &o, &e) == 0, "link: discover_first succeeds");
+	is_str(d.active, libpm, "link: discover_first's active copy");
+	is_str(d.other, apppm, "link: discover_first names the other copy too");
+	discovery_release(&d);
+	ok(discover_active(&active, &o, &e) == 0, "link: discover_active");
+	is_str(active, libpm, "link: discover_active agrees");
+	free(active);
+	active = NULL;
+
+	/*
+	 * A PATH entry with a trailing slash: bash starts "DIR/bucardo",
+	 * whose directory "DIR" is not the entry "DIR/", so $0 is not cut
+	 * and the link's target directory goes before @INC.
+	 */
+	free(path_env);
+	if (asprintf(&path_env, "%s/live/bin2/:%s", tmp, host_path) == -1)
+		return;
+	o.path_env = path_env;
+	ok(discover_modules(&d, &o, &e) == 0, "uncut: discover_modules succeeds");
+	is_str(d.active, apppm, "uncut: $0 not cut: the target's directory wins");
+	ok(d.script != NULL && strstr(d.script, "//") == NULL,
+	    "uncut: the script named as bash starts it (%s)", d.script ? d.script : "(null)");
+	ok(d.other == NULL && d.ncopies > 0 && d.copies[0].active,
+	    "uncut: no other start to name; the active copy listed first");
+	discovery_release(&d);
+
+	/* The link's own directory also on PATH, as written: cut again. */
+	free(path_env);
+	if (asprintf(&path_env, "%s/live/bin2/:%s/live/bin2:%s", tmp, tmp, host_path) == -1)
+		return;
+	o.path_env = path_env;
+	ok(discover_modules(&d, &o, &e) == 0 && d.active != NULL &&
+	    strcmp(d.active, libpm) == 0 && d.other != NULL,
+	    "cut: an entry equal to $0's directory anywhere on PATH cuts it");
+	discovery_release(&d);
+
+	/* An absolute link: a start by a path off PATH loads the target's copy too. */
+	{
+		char *target = at(app, "bucardo");
+
+		link_at(tmp, "live/bin3/bucardo", target);
+		free(target);
+	}
+	free(path_env);
+	if (asprintf(&path_env, "%s/live/bin3:%s", tmp, host_path) == -1)
+		return;
+	o.path_env = path_env;
+	ok(discover_modules(&d, &o, &e) == 0, "abs link: discover_modules succeeds");
+	is_str(d.active, libpm, "abs link: through PATH, the PERL5LIB copy");
+	is_str(d.other, apppm, "abs link: the other copy");
+	ok(d.other_start != NULL && strstr(d.other_start, "not on PATH") != NULL,
+	    "abs link: a start by a path off PATH is named (%s)",
+	    d.other_start ? d.other_start : "(null)");
+	discovery_release(&d);
+
+	/* The copy beside the target is the active one anyway: nothing to name. */
+	o.perl5lib = app;
+	ok(discover_modules(&d, &o, &e) == 0 && d.active != NULL &&
+	    strcmp(d.active, apppm) == 0 && d.other == NULL,
+	    "same copy: both starts load it, no other named");
+	is_str(d.active_version, "5.7.0", "same copy: the active copy's version");
+	discovery_release(&d);
+	o.perl5lib = lib;
 
 	/* "#!/path/to/perl -T": perl ignores PERL5LIB, and so do we. */
 	if (asprintf(&shebang, "#!%s -T\n", perl) == -1)
@@ -673,6 +1033,7 @@ test_live(const char *tmp)
 	free(path_env);
 	free(apppm);
 	free(app);
+	free(bin2);
 	free(libpm);
 	free(lib);
 }
@@ -704,6 +1065,9 @@ main(void)
 	test_dedupe(tmp);
 	test_links_stay_in_root(tmp);
 	test_rhel_order(tmp);
+	test_trees(tmp);
+	test_home_trees(tmp);
+	test_root_script(tmp);
 	test_none(tmp);
 	test_untrusted(tmp);
 	test_odd(tmp);
