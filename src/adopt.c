@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pkgdb.h"
 #include "rewrite.h"
 #include "run.h"
 #include "statedir.h"
@@ -112,7 +113,7 @@ adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct store
 	}
 	if (found && !o->check) {
 		rec = (struct store_record){ "apply", t->inner, version, function,
-		    original->data, original->len, t->content.data, t->content.len, 0 };
+		    original->data, original->len, t->content.data, t->content.len, 0, NULL, 0, NULL, 0 };
 		if (store_commit(store, &rec, e) == -1)
 			goto cleanup;
 	}
@@ -126,30 +127,102 @@ cleanup:
 }
 
 /*
- * Could a patched file be the work of a run stopped before it recorded the
- * change or listed the file as kept patched? Only then does apply take the
- * lock for it. Cheap: the watchlist and one directory, no libgit2.
+ * Is a patched file on the watch list? When it is not, apply takes the
+ * lock for it: a run stopped before it listed the file left it so, or it
+ * was patched by hand (adopt_hand_edit). Cheap: the watch list, no
+ * libgit2.
  */
 int
-adopt_maybe_unrecorded(const struct options *o, const char *inner)
+adopt_listed(const struct options *o, const char *inner)
 {
 	struct statedir sd = STATEDIR_INIT;
-	struct store_kept *kept = NULL;
 	struct watch_entry *list = NULL;
 	struct err e = ERR_INIT;
-	size_t n = 0, nkept = 0;
-	int listed, maybe = 0;
+	size_t n = 0;
+	int listed = 0;
 
-	if (o->check || o->reapply || inner == NULL ||
+	if (inner == NULL ||
 	    statedir_open(&sd, o->state_fs, o->state_inner, STATEDIR_READ, &e) == -1 ||
 	    sd.fd == -1 || watchlist_read(&list, &n, &sd, &e) == -1)
 		goto cleanup;
 	listed = watchlist_find(list, n, inner) != NULL;
-	if (!listed && store_kept_originals(&sd, inner, &kept, &nkept, &e) == 0)
-		maybe = nkept > 0;
 cleanup:
-	free(kept);
 	watchlist_free(list, n);
 	statedir_close(&sd);
-	return maybe;
+	return listed;
+}
+
+/*
+ * Search the readings of a hand edit (rewrite_reconstruct's ways) for the
+ * one the package manager recorded: 1 with original filled when one
+ * matches, 0 when none does. The first reading, every literal put back,
+ * is tried first; at most RECONSTRUCT_TRIES in all.
+ */
+#define RECONSTRUCT_TRIES	4096
+
+static int
+search_readings(const struct analysis *a, const struct target *t,
+    const struct pkgdb_record *rec, struct buf *original, struct err *e)
+{
+	size_t *ways, i, tries;
+	int got, found = 0;
+
+	if ((ways = calloc(a->nsites ? a->nsites : 1, sizeof(*ways))) == NULL)
+		return err_sys(e, NULL, "out of memory");
+	for (tries = 0; tries < RECONSTRUCT_TRIES; tries++) {
+		got = rewrite_reconstruct(original, a, t->content.data, t->content.len, ways, e);
+		if (got == -1) {
+			free(ways);
+			return -1;
+		}
+		if (got == 0 && pkgdb_matches(rec, original->data, original->len)) {
+			found = 1;
+			break;
+		}
+		/* The next reading: count in a mixed radix, one digit per site. */
+		for (i = 0; i < a->nsites; i++) {
+			if (++ways[i] < rewrite_reconstruct_ways(a, i))
+				break;
+			ways[i] = 0;
+		}
+		if (i == a->nsites)
+			break;	/* every reading tried */
+	}
+	free(ways);
+	return found;
+}
+
+int
+adopt_reconstruct(const struct options *o, const struct analysis *a, const struct target *t,
+    struct buf *original, char **note, int *verified, struct err *e)
+{
+	struct pkgdb_record rec;
+	int rc, found = 0;
+
+	*note = NULL;
+	*verified = 0;
+	buf_reset(original);
+	if (pkgdb_lookup(o->fs, o->host, t->inner, &rec, e) == -1)
+		return -1;
+	if (rec.found && (found = search_readings(a, t, &rec, original, e)) == -1)
+		return -1;
+	if (found) {
+		*verified = 1;
+		rc = asprintf(note, "reconstructed from a hand edit, verified against %s", rec.source);
+	} else {
+		if (rewrite_reconstruct(original, a, t->content.data, t->content.len, NULL, e) != 0)
+			return err_set(e, t->path, "cannot reconstruct the original of this hand edit");
+		if (rec.found)
+			rc = asprintf(note, "reconstructed from a hand edit, not verified: %s records "
+			    "other content, so the edit changed more than the statements; for the "
+			    "package's own copy, run %s, then apply", rec.source, rec.reinstall);
+		else
+			rc = asprintf(note, "reconstructed from a hand edit, not verified: no package "
+			    "manager records this file");
+	}
+	if (rc == -1) {
+		*note = NULL;
+		return err_sys(e, t->path, "out of memory");
+	}
+	return 0;
 }

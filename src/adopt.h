@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "errmsg.h"
 #include "options.h"
+#include "rewrite.h"
 #include "rules.h"
 #include "store.h"
 
@@ -22,11 +23,24 @@ int	adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct s
     const struct target *t, struct buf *original, int known, struct err *e);
 
 /*
- * Could a patched file be the work of a run stopped before it recorded the
- * change or listed the file as kept patched? Only then does apply take the
- * lock for it. Cheap: the watchlist and one directory, no libgit2. inner
- * is the file's path inside the root, links resolved.
+ * Is a patched file on the watch list? When it is not, apply takes the
+ * lock for it: a run stopped before listing it, or a hand edit to adopt.
+ * Cheap: the watch list, no libgit2. inner is the file's path inside the
+ * root, links resolved.
  */
-int	adopt_maybe_unrecorded(const struct options *o, const char *inner);
+int	adopt_listed(const struct options *o, const char *inner);
+
+/*
+ * The original of a copy patched (or half patched) by hand with no record
+ * in the store: reconstructed by the rules (rewrite_reconstruct) into
+ * original, then checked against the package manager's record
+ * (pkgdb_check: dpkg's md5sums, rpm's digests, below --root too). *note
+ * (the caller frees) says how it was found, for the history and the
+ * report; *verified is 1 when a package manager confirmed it. Returns 0,
+ * or -1 with e set.
+ */
+int	adopt_reconstruct(const struct options *o, const struct analysis *a,
+	    const struct target *t, struct buf *original, char **note, int *verified,
+	    struct err *e);
 
 #endif

@@ -149,19 +149,99 @@ watched_as(const struct options *o, const struct file_report *f, const struct ta
 	return en;
 }
 
+/* Add text to f's note, after what an earlier step said (f->message). */
+static void
+add_note(struct file_report *f, const char *text)
+{
+	char *msg;
+
+	if (f->message == NULL) {
+		f->message = strdup(text);
+		return;
+	}
+	if (asprintf(&msg, "%s; %s", f->message, text) == -1)
+		return;
+	free(f->message);
+	f->message = msg;
+}
+
+/* Say which slips of the migration guide apply corrected, and where. */
+static void
+slips_corrected(struct file_report *f, const struct analysis *a)
+{
+	struct buf msg = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < a->nsites; i++)
+		if (a->sites[i].slip && buf_printf(&msg, "%sline %u corrected: it %s",
+		    msg.len ? "; " : "", a->sites[i].line, a->sites[i].note) == -1)
+			break;
+	if (msg.len > 0)
+		add_note(f, msg.data);
+	buf_release(&msg);
+}
+
+/*
+ * The original to keep for a file that is not pristine: none to add when
+ * the tool wrote it (the store keeps the recorded one); the recorded one
+ * when a hand edit was made over a file the store knows; else one
+ * reconstructed from the hand edit and checked against the package
+ * manager (adopt_reconstruct). Sets *use (0: keep what is there) and, for
+ * a reconstruction, *note and *verified.
+ */
+static int
+hand_original(const struct options *o, struct store *store, const struct target *t,
+    const struct analysis *a, struct buf *original, int *use, char **note, int *verified,
+    struct err *e)
+{
+	char original_id[41], written_id[41], current_id[41];
+	int known;
+
+	*use = 0;
+	*note = NULL;
+	*verified = 0;
+	buf_reset(original);
+	if ((known = store_lookup(store, t->inner, original, original_id, written_id, e)) == -1 ||
+	    store_blob_id(store, t->content.data, t->content.len, current_id, e) == -1)
+		return -1;
+	if (strcmp(current_id, written_id) == 0)
+		return 0;
+	*use = 1;
+	if (known)
+		return 0;
+	return adopt_reconstruct(o, a, t, original, note, verified, e);
+}
+
+/* "; original reconstructed ..." for the action's note, when there is one. */
+static void
+note_original(struct file_report *f, const char *what, const char *note)
+{
+	char *msg;
+
+	if (note == NULL)
+		return;
+	if (asprintf(&msg, "%s; the original was %s", what, note) == -1)
+		return;
+	add_note(f, msg);
+	free(msg);
+}
+
 /*
  * An already patched file under the lock: when an interrupted run of ours
- * wrote it, record what it did and keep the file patched from now on.
+ * wrote it, record what it did; when a hand edit did, adopt it: keep the
+ * original it was made from and record that. Either way the file is kept
+ * patched from now on.
  */
 static int
 finish_patched(const struct options *o, const struct ruleset *rs, struct store *store,
     const struct target *t, const struct analysis *a, struct file_report *f)
 {
 	struct watch_entry en = watched_as(o, f, t, a);
+	struct store_record rec;
 	struct buf original = BUF_INIT;
 	struct err e = ERR_INIT;
-	char original_id[41], written_id[41], current_id[41];
-	int known, ours, rc = -1;
+	char original_id[41], written_id[41], current_id[41], *note = NULL;
+	int known, ours, use, verified, rc = -1;
 
 	if ((known = store_lookup(store, t->inner, &original, original_id,
 	    written_id, &e)) == -1 ||
@@ -172,13 +252,29 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 		goto fail;
 	if (ours && strcmp(current_id, written_id) != 0)
 		run_note_file(f, "an interrupted run had patched it; the history now records that");
-	if (ours && watchlist_update(store_statedir(store), &en, 1, &e) == -1)
+	if (!ours) {
+		/* Patched by hand: the file stays as it is; the store learns its original. */
+		if (hand_original(o, store, t, a, &original, &use, &note, &verified, &e) == -1 ||
+		    store_keep_original(store, t->inner, original.data ? original.data : "",
+		    original.len, NULL, &e) == -1)
+			goto fail;
+		rec = (struct store_record){ "adopt", t->inner, a->version, run_function(o, f),
+		    t->content.data, t->content.len, t->content.data, t->content.len, 0,
+		    original.data ? original.data : "", original.len, note, verified };
+		if (store_commit(store, &rec, &e) == -1)
+			goto fail;
+		f->action = "adopted (patched by hand; kept patched from now on)";
+		note_original(f, "patched by hand, now kept patched", note != NULL ? note :
+		    "the one the store already held");
+	}
+	if (watchlist_update(store_statedir(store), &en, 1, &e) == -1)
 		goto fail;
 	rc = 0;
 	goto cleanup;
 fail:
 	run_fail_file(f, "%s", e.msg);
 cleanup:
+	free(note);
 	buf_release(&original);
 	return rc;
 }
@@ -205,6 +301,23 @@ rewrite_checked(const struct options *o, const struct ruleset *rs, struct file_r
 }
 
 /* Patch one file under the store's lock; re-reads it, as another run may have. */
+/*
+ * A locally modified copy is still rewritten when asked, but the note says
+ * the rewrite may not take effect, and why.
+ */
+static void
+modified_warning(struct file_report *f, const struct analysis *a)
+{
+	char *msg;
+
+	if (a->modified == NULL)
+		return;
+	if (asprintf(&msg, "patched, but it may not take effect: %s", a->modified) == -1)
+		return;
+	free(f->message);
+	f->message = msg;
+}
+
 static int
 patch_one(const struct options *o, const struct ruleset *rs, struct store *store,
     const struct perl_vouch *vouch, struct file_report *f)
@@ -218,8 +331,9 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	struct watch_entry en;
 	struct perl_run run = PERL_RUN_INIT;
 	struct err perr = ERR_INIT;
-	char id[41];
-	int rc = -1, started = PERL_NOT_RUN;
+	struct buf original = BUF_INIT;
+	char id[41], *note = NULL;
+	int rc = -1, started = PERL_NOT_RUN, use = 0, verified = 0;
 
 	if ((rc = run_examine(o, rs, f, &t, &a)) != 0) {
 		if (rc == RUN_UNTRUSTED)
@@ -252,9 +366,17 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	 */
 	if (!o->no_perl_check)
 		started = verify_perl_start(&run, o->host, vouch, s.tmp_host, 120, &perr);
-	/* The original is safe in the store before anything replaces it. */
-	if (store_keep_original(store, t.inner, t.content.data,
-	    t.content.len, id, &e) == -1) {
+	/*
+	 * The original is safe in the store before anything replaces it: the
+	 * file as found, or for a hand edit the original it was made from.
+	 */
+	if (a.state != MODULE_PRISTINE && hand_original(o, store, &t, &a, &original, &use, &note,
+	    &verified, &e) == -1) {
+		run_fail_file(f, "%s; nothing written", e.msg);
+		goto cleanup;
+	}
+	if (store_keep_original(store, t.inner, use ? (original.data ? original.data : "") :
+	    t.content.data, use ? original.len : t.content.len, id, &e) == -1) {
 		run_fail_file(f, "%s; nothing written", e.msg);
 		goto cleanup;
 	}
@@ -266,10 +388,15 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	}
 	f->changed = 1;
 	f->action = "patched";
-	f->state_after = "patched";
+	f->state_after = a.modified != NULL ? "modified" : "patched";
+	modified_warning(f, &a);
+	slips_corrected(f, &a);
+	note_original(f, "a hand edit, completed", note);
 	en = watched_as(o, f, &t, &a);
 	rec = (struct store_record){ "apply", t.inner, a.version, run_function(o, f),
-	    t.content.data, t.content.len, out.data, out.len, 0 };
+	    t.content.data, t.content.len, out.data, out.len, 0,
+	    use ? (original.data ? original.data : "") : NULL, use ? original.len : 0, note,
+	    verified };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
 		run_fail_file(f, "%s: patched, but the history could not be recorded (%s); "
@@ -286,6 +413,8 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 cleanup:
 	verify_perl_abort(&run);
 	atomic_abort(&s);
+	free(note);
+	buf_release(&original);
 	buf_release(&out);
 	analysis_release(&a);
 	atomic_release(&t);
@@ -332,8 +461,13 @@ cmd_apply(struct options *o)
 			run_fail_file(f, "%s: %s; nothing written", f->path, a.reason);
 			failed = 1;
 		} else if (a.state == MODULE_PATCHED && rewrite_todo(&a, run_form(o, f)) == 0 &&
-		    adopt_maybe_unrecorded(o, t.inner)) {
-			todo++;		/* patch_one records what an interrupted run did */
+		    !o->reapply && !adopt_listed(o, t.inner)) {
+			/* Not kept patched yet: an interrupted run of ours, or a hand edit. */
+			if (o->check) {
+				f->action = "would adopt (patched, but not yet kept patched)";
+				f->state_after = f->state;
+			} else
+				todo++;
 		} else if (a.state == MODULE_PATCHED && rewrite_todo(&a, run_form(o, f)) == 0) {
 			f->action = "already patched";
 			f->state_after = f->state;

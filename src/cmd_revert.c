@@ -18,21 +18,33 @@
 #include "watchlist.h"
 
 /*
- * The version of Bucardo the history recorded for the file's last apply, or
- * NULL when it recorded none (the caller frees).
+ * What the history recorded of the file's last apply or adoption: the
+ * version of Bucardo (NULL when none; the caller frees), and whether its
+ * original was reconstructed from a hand edit without a package manager
+ * confirming it (*unverified).
  */
 static char *
-revert_recorded_version(struct store *store, const char *inner)
+revert_recorded_version(struct store *store, const char *inner, int *unverified)
 {
 	struct store_event *ev = NULL;
 	struct err ignored = ERR_INIT;
 	char *version = NULL;
 	size_t n = 0, i;
+	int seen = 0;
 
+	*unverified = 0;
 	if (store_history(store, inner, &ev, &n, &ignored) == 0)
-		for (i = 0; i < n && version == NULL; i++)
-			if (strcmp(ev[i].action, "apply") == 0 && ev[i].bucardo_version != NULL)
+		for (i = 0; i < n; i++) {
+			if (strcmp(ev[i].action, "apply") != 0 && strcmp(ev[i].action, "adopt") != 0)
+				continue;
+			/* The newest record that says how its original was found decides. */
+			if (!seen && ev[i].original_verified != -1) {
+				*unverified = ev[i].original_verified == 0;
+				seen = 1;
+			}
+			if (version == NULL && ev[i].bucardo_version != NULL)
 				version = strdup(ev[i].bucardo_version);
+		}
 	store_events_free(ev, n);
 	return version;
 }
@@ -45,13 +57,13 @@ revert_recorded_version(struct store *store, const char *inner)
  * version, the file being reverted says which.
  */
 static int
-revert_verified(const struct ruleset *rs, struct store *store, const struct target *t,
-    const struct buf *original, const char *original_id, struct err *e)
+revert_verified(const struct options *o, const struct ruleset *rs, struct store *store,
+    const struct target *t, const struct buf *original, const char *original_id, struct err *e)
 {
 	struct analysis was = ANALYSIS_INIT, now = ANALYSIS_INIT;
 	struct err ignored = ERR_INIT;
 	char id[41], *want;
-	int rc = -1;
+	int rc = -1, unverified;
 
 	if (store_blob_id(store, original->data ? original->data : "", original->len, id, e) == -1)
 		return -1;
@@ -59,7 +71,14 @@ revert_verified(const struct ruleset *rs, struct store *store, const struct targ
 		return err_set(e, t->path, "the stored original hashes to %s, not to the recorded "
 		    "%s; not reverted; restore it from %s/originals/ by hand if you trust it",
 		    id, original_id, store_statedir(store)->path);
-	if ((want = revert_recorded_version(store, t->inner)) == NULL &&
+	want = revert_recorded_version(store, t->inner, &unverified);
+	if (unverified && !o->force) {
+		err_set(e, t->path, "its original was reconstructed from a hand edit, and no package "
+		    "manager confirmed it; not reverted; --force puts it back anyway, or reinstall "
+		    "the package for a pristine copy (apt-get install --reinstall bucardo)");
+		goto cleanup;
+	}
+	if (want == NULL &&
 	    rewrite_analyze(&now, rs, DEFAULT_FUNCTION, t->content.data ? t->content.data : "",
 	    t->content.len, &ignored) == 0 && now.version != NULL)
 		want = strdup(now.version);
@@ -165,7 +184,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 			}
 			rec = (struct store_record){ "revert", t.inner, NULL, NULL,
 			    written.data ? written.data : "", written.len,
-			    t.content.data, t.content.len, 1 };
+			    t.content.data, t.content.len, 1, NULL, 0, NULL, 0 };
 			if (store_commit(store, &rec, &e) == -1) {
 				run_fail_file(f, "%s", e.msg);
 				goto cleanup;
@@ -185,7 +204,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 		    f->path);
 		goto cleanup;
 	}
-	if (revert_verified(rs, store, &t, &original, original_id, &e) == -1) {
+	if (revert_verified(o, rs, store, &t, &original, original_id, &e) == -1) {
 		run_fail_file(f, "%s", e.msg);
 		goto cleanup;
 	}
@@ -205,7 +224,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 	}
 	f->action = "reverted";
 	rec = (struct store_record){ "revert", t.inner, NULL, NULL,
-	    t.content.data, t.content.len, original.data, original.len, 1 };
+	    t.content.data, t.content.len, original.data, original.len, 1, NULL, 0, NULL, 0 };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
 		run_fail_file(f, "%s: reverted, but the history could not be recorded (%s)", f->path,

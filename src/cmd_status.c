@@ -42,10 +42,14 @@ cmd_status(struct options *o)
 			/* Only Bucardo's own copy, or one asked about, says "not patched". */
 			if (f->active || o->nfiles > 0)
 				unpatched = 1;
-		} else if (a.state != MODULE_PATCHED) {
+		} else if (a.state != MODULE_PATCHED || a.modified != NULL) {
 			unpatched = 1;
 			if (a.state == MODULE_UNSUPPORTED)
 				run_note_file(f, a.reason);
+		} else if (f->message == NULL && !adopt_listed(o, t.inner)) {
+			/* Patched now, but an upgrade would undo it unnoticed. */
+			run_note_file(f, "patched, but not kept patched (a hand edit?): run "
+			    "'bucardo-aiven apply' to adopt it, or the next package upgrade undoes it");
 		}
 		analysis_release(&a);
 		atomic_release(&t);

@@ -390,9 +390,16 @@ regex_slash(const char *text, size_t p, size_t floor)
 	return prev == '\0' || strchr("(,=~!{;&|?:", prev) != NULL;
 }
 
-int
-locate_next_literal(const struct perl_source *src, size_t *cursor, size_t limit,
-    struct perl_literal *lit, struct err *e)
+/*
+ * The scanner under locate_next_literal and locate_enclosing: the next
+ * string literal at or after *cursor (returns 1), or with punct set, the
+ * next '{', '}' or ';' of code (returns 2, *at its offset), whichever comes
+ * first; comments, POD, regexes and other quote operators are skipped.
+ * 0 at limit, -1 when a literal is not closed (e set).
+ */
+static int
+scan_code(const struct perl_source *src, size_t *cursor, size_t limit, int punct,
+    struct perl_literal *lit, size_t *at, struct err *e)
 {
 	const char *t = src->text;
 	size_t p = *cursor, floor = *cursor;
@@ -485,10 +492,197 @@ locate_next_literal(const struct perl_source *src, size_t *cursor, size_t limit,
 			}
 			continue;
 		}
+		if (punct && (c == '{' || c == '}' || c == ';')) {
+			*at = p;
+			*cursor = p + 1;
+			return 2;
+		}
 		p++;
 	}
 	*cursor = limit;
 	return 0;
+}
+
+int
+locate_next_literal(const struct perl_source *src, size_t *cursor, size_t limit,
+    struct perl_literal *lit, struct err *e)
+{
+	size_t at;
+
+	return scan_code(src, cursor, limit, 0, lit, &at, e);
+}
+
+/* Append text[from, to) to out with comments dropped and blanks folded to one space. */
+static int
+header_text(struct buf *out, const char *text, size_t from, size_t to)
+{
+	size_t p;
+	int space = 0;
+
+	for (p = from; p < to; p++) {
+		if (text[p] == '#' && (p == from || text[p - 1] != '$')) {
+			while (p < to && text[p] != '\n')
+				p++;
+			space = 1;
+			continue;
+		}
+		if (isspace((unsigned char)text[p])) {
+			space = 1;
+			continue;
+		}
+		if (space && out->len > 0 && buf_puts(out, " ") == -1)
+			return -1;
+		space = 0;
+		if (buf_append(out, text + p, 1) == -1)
+			return -1;
+	}
+	return buf_append(out, "", 0);
+}
+
+/*
+ * Does a '{' whose statement so far reads header open a block of code
+ * (a control structure, a bare or labelled block, a sub, do, eval, or a
+ * map/grep/sort block), rather than a subscript, a dereference or an
+ * anonymous hash?
+ */
+static int
+opens_block(const char *header)
+{
+	static const char *const words[] = { "else", "do", "eval", "BEGIN", "END", "map", "grep",
+	    "sort", "continue", NULL };
+	size_t n = strlen(header), i, w;
+
+	if (n == 0 || header[n - 1] == ')')
+		return 1;
+	if (header[n - 1] == ':' && (n < 2 || header[n - 2] != ':'))
+		return 1;	/* LABEL: */
+	for (w = n; w > 0 && (isalnum((unsigned char)header[w - 1]) || header[w - 1] == '_'); w--)
+		;
+	if (w > 0 && header[w - 1] != ' ')
+		return 0;	/* $x->{, %{, ${, @{ and the like */
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(header + w, words[i]) == 0)
+			return 1;
+	return strncmp(header, "sub ", 4) == 0;
+}
+
+/*
+ * The statement around lit, from its start to the ';' that ends it (or the
+ * '}' that closes its block), with lit itself written as STRING: what a
+ * statement modifier (`... if $x;`) or a changed call would show in.
+ */
+static int
+statement_text(const struct perl_source *src, const struct span *body, size_t start,
+    const struct perl_literal *lit, struct buf *out, struct err *e)
+{
+	struct perl_literal other;
+	size_t cursor = lit->body_end + 1, at, depth = 0, end = body->end;
+	int got;
+
+	buf_reset(out);
+	while ((got = scan_code(src, &cursor, body->end, 1, &other, &at, e)) > 0) {
+		char c = src->text[at];
+
+		if (got == 1)
+			continue;	/* a literal in the statement: skipped whole */
+		if (c == '{')
+			depth++;
+		else if (c == '}' && depth-- == 0) {
+			end = at;
+			break;
+		} else if (c == ';' && depth == 0) {
+			end = at + 1;
+			break;
+		}
+	}
+	if (got == -1)
+		return -1;
+	if (header_text(out, src->text, start, lit->start) == -1 ||
+	    buf_puts(out, out->len > 0 && src->text[lit->start - 1] == ' ' ? " STRING" : "STRING") == -1)
+		return -1;
+	/* The tail's first blank, if any, survives header_text's folding as one space. */
+	if (lit->body_end + 1 < end && isspace((unsigned char)src->text[lit->body_end + 1]) &&
+	    buf_puts(out, " ") == -1)
+		return -1;
+	{
+		struct buf tail = BUF_INIT;
+		int rc = header_text(&tail, src->text, lit->body_end + 1, end);
+
+		if (rc == 0 && tail.len > 0)
+			rc = buf_puts(out, tail.data);
+		buf_release(&tail);
+		return rc;
+	}
+}
+
+int
+locate_enclosing(const struct perl_source *src, const struct span *body,
+    const struct perl_literal *at_lit, struct buf *chain, struct buf *statement, struct err *e)
+{
+	size_t offset = at_lit->start;
+	struct block { int code; size_t header, brace; } *stack = NULL, *grown;
+	struct perl_literal lit;
+	struct buf head = BUF_INIT;
+	size_t cursor = body->start, boundary = body->start, at, depth = 0, cap = 0, i;
+	int got, rc = -1, first = 1;
+
+	buf_reset(chain);
+	while (cursor < offset && (got = scan_code(src, &cursor, offset, 1, &lit, &at, e)) != 0) {
+		if (got == -1)
+			goto cleanup;
+		if (got == 1)
+			continue;
+		if (src->text[at] == ';') {
+			boundary = at + 1;
+			continue;
+		}
+		if (src->text[at] == '}') {
+			if (depth > 0 && stack[--depth].code)
+				boundary = at + 1;
+			continue;
+		}
+		if (depth == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((grown = reallocarray(stack, cap, sizeof(*stack))) == NULL) {
+				err_sys(e, NULL, "out of memory");
+				goto cleanup;
+			}
+			stack = grown;
+		}
+		buf_reset(&head);
+		if (header_text(&head, src->text, boundary, at) == -1) {
+			err_sys(e, NULL, "out of memory");
+			goto cleanup;
+		}
+		stack[depth].code = opens_block(head.data);
+		stack[depth].header = boundary;
+		stack[depth].brace = at;
+		if (stack[depth++].code)
+			boundary = at + 1;
+	}
+	/* The chain of code blocks still open at offset, the sub's own excluded. */
+	for (i = 1; i < depth; i++) {
+		if (!stack[i].code)
+			continue;
+		buf_reset(&head);
+		if (header_text(&head, src->text, stack[i].header, stack[i].brace) == -1 ||
+		    (!first && buf_puts(chain, " / ") == -1) ||
+		    buf_puts(chain, head.data) == -1) {
+			err_sys(e, NULL, "out of memory");
+			goto cleanup;
+		}
+		first = 0;
+	}
+	if (buf_append(chain, "", 0) == -1 ||
+	    statement_text(src, body, boundary, at_lit, statement, e) == -1) {
+		err_sys(e, NULL, "out of memory");
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	free(stack);
+	buf_release(&head);
+	return rc;
 }
 
 int

@@ -67,6 +67,21 @@ struct perl_literal {
 };
 
 /*
+ * The code blocks that enclose the literal lit inside the sub whose body is
+ * body, outermost first, as their headers with comments dropped and blanks
+ * folded, joined by " / " (for example "if ($x) / for my $db (@list)").
+ * The sub's own block is left out; an empty chain means lit is directly in
+ * the sub. Subscripts, dereferences and anonymous hashes are not blocks.
+ * statement gets the statement lit is part of, folded the same way, with
+ * lit written as STRING (for example "$dbh->do(STRING);").
+ * Both buffers are reset and owned by the caller. Returns 0, or -1 with e set when
+ * a literal is not closed or memory runs out.
+ */
+int	locate_enclosing(const struct perl_source *src, const struct span *body,
+	    const struct perl_literal *lit, struct buf *chain, struct buf *statement,
+	    struct err *e);
+
+/*
  * Find the next string literal at or after *cursor within limit, skipping
  * comments and POD. Returns 1 and advances *cursor past it, 0 when there is
  * none, -1 when a literal is not closed within limit (e set).

@@ -28,7 +28,7 @@ report_add(struct report *r, const char *path)
 
 int
 report_statement(struct file_report *f, const char *sub, unsigned line, const char *before,
-    const char *after)
+    const char *after, const char *note)
 {
 	struct statement_report *s;
 
@@ -41,7 +41,9 @@ report_statement(struct file_report *f, const char *sub, unsigned line, const ch
 	s->line = line;
 	s->before = strdup(before);
 	s->after = after ? strdup(after) : NULL;
-	return s->sub && s->before && (after == NULL || s->after) ? 0 : -1;
+	s->note = note ? strdup(note) : NULL;
+	return s->sub && s->before && (after == NULL || s->after) && (note == NULL || s->note) ?
+	    0 : -1;
 }
 
 int
@@ -81,11 +83,14 @@ print_lines(const char *sub, const struct file_report *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->nstatements; i++)
+	for (i = 0; i < f->nstatements; i++) {
 		esc_fprintf(stdout, "%s sub %s, line %u: %s%s%s\n", sub, f->statements[i].sub,
 		    f->statements[i].line, f->statements[i].before,
 		    f->statements[i].after ? "  ->  " : "",
 		    f->statements[i].after ? f->statements[i].after : "");
+		if (f->statements[i].note != NULL)
+			esc_fprintf(stdout, "%s   note: %s\n", sub, f->statements[i].note);
+	}
 }
 
 static void
@@ -224,6 +229,7 @@ json_file(const struct file_report *f)
 		json_object_object_add(s, "line", json_object_new_int((int)f->statements[i].line));
 		json_object_object_add(s, "before", jstr(f->statements[i].before));
 		json_object_object_add(s, "after", jstr(f->statements[i].after));
+		json_object_object_add(s, "note", jstr(f->statements[i].note));
 		json_object_array_add(stmts, s);
 	}
 	json_object_object_add(o, "statements", stmts);
@@ -326,6 +332,7 @@ report_release(struct report *r)
 			free(f->statements[j].sub);
 			free(f->statements[j].before);
 			free(f->statements[j].after);
+			free(f->statements[j].note);
 		}
 		free(f->statements);
 		free(f->path);

@@ -13,6 +13,8 @@ struct statement_report {
 	unsigned	 line;
 	char		*before;	/* SQL as found */
 	char		*after;		/* SQL as written (or as it would be) */
+	char		*note;		/* how it was read (a hand spelling, the guide's
+					   slip), for status -v and JSON; or NULL */
 };
 
 struct file_report {
@@ -63,8 +65,9 @@ struct report {
 
 /* Add a file entry (zeroed, path copied); NULL when out of memory. */
 struct file_report	*report_add(struct report *r, const char *path);
+/* Add a statement to f; every string is copied, after and note may be NULL. -1: no memory. */
 int	report_statement(struct file_report *f, const char *sub, unsigned line,
-	    const char *before, const char *after);
+	    const char *before, const char *after, const char *note);
 int	report_changed(const struct report *r);
 /*
  * Add a run-wide warning (printf-style): one line of its own in text, an

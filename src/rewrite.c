@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rewrite.h"
+#include "sqlcall.h"
 
 const char *
 rewrite_state_name(enum module_state state)
@@ -247,6 +248,9 @@ add_site(struct analysis *a, const struct rule *r, const struct perl_literal *li
 	s->line = line;
 	s->patched = patched;
 	s->form = RULE_FORM_PLAIN;
+	s->slip = 0;
+	s->by_hand = 0;
+	s->note = NULL;
 	return 0;
 }
 
@@ -273,6 +277,31 @@ spans_column_zero(const struct perl_source *src, const struct perl_literal *lit)
 }
 
 /*
+ * A call of the right function that is not the tool's own text: another
+ * spelling of the same call (patched by hand), or the call with another
+ * argument than this sub's: the migration guide's slip, which says line
+ * 5359 holds "= default" and so has people put the 'replica' call in
+ * enable_triggers. s->note says which.
+ */
+static int
+site_by_hand(struct site *s, const struct sql_call *call, const struct sql_call *expect,
+    const struct rule *r)
+{
+	s->by_hand = 1;
+	if (s->patched)
+		return asprintf(&s->note, "patched by hand (%s('%s'), spelled otherwise than "
+		    "the tool writes it)", call->function, call->arg) == -1 ? -1 : 0;
+	s->slip = 1;
+	if (asprintf(&s->note, "calls %s('%s'), but Bucardo's sub %s sets '%s' here (%s): the "
+	    "migration guide's slip; apply puts '%s'", call->function, call->arg, r->sub,
+	    expect->arg, r->expect, expect->arg) == -1) {
+		s->note = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Judge the statements of one rule's sub. Leaves a->state unsupported with a
  * reason when the sub does not hold exactly one statement we know.
  */
@@ -287,8 +316,9 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 	struct err lexerr = ERR_INIT;
 	size_t cursor = body->start, before = a->nsites, f;
 	char *want[RULE_FORMS] = { NULL }, *have_normal = NULL, *other = NULL, *sql;
+	struct sql_call expect = SQL_CALL_INIT, call = SQL_CALL_INIT;
 	char shown[121];
-	int rc = -1, found, m, form;
+	int rc = -1, found, m, form, got;
 
 	statement = compile(r->statement);
 	mentions = compile(l->mentions);
@@ -299,6 +329,11 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 		if ((sql = rules_expand(r->becomes[f], function)) == NULL && errno != EINVAL)
 			goto fail_memory;
 		want[f] = sql != NULL ? sql_normal(sql) : NULL;
+		/* The plain form as a call: any spelling of that call is the same. */
+		if (f == RULE_FORM_PLAIN && sql != NULL && sqlcall_parse(&expect, sql) == -1) {
+			free(sql);
+			goto fail_memory;
+		}
 		free(sql);
 		if (sql != NULL && want[f] == NULL)
 			goto fail_memory;
@@ -333,6 +368,38 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 				goto fail_memory;
 			a->sites[a->nsites - 1].form = (enum rule_form)form;
 			continue;
+		}
+		sqlcall_release(&call);
+		if (expect.function != NULL && (got = sqlcall_parse(&call, text.data)) != 0) {
+			if (got == -1)
+				goto fail_memory;
+			if (strcmp(call.function, expect.function) == 0) {
+				line = locate_line(src, lit.start);
+				if (add_site(a, r, &lit, line, strcmp(call.arg, expect.arg) == 0,
+				    text.data) == -1)
+					goto fail_memory;
+				if (site_by_hand(&a->sites[a->nsites - 1], &call, &expect, r) == -1)
+					goto fail_memory;
+				continue;
+			}
+			if (strcmp(call.arg, expect.arg) == 0) {
+				free(a->other_function);
+				if ((a->other_function = strdup(call.function)) == NULL)
+					goto fail_memory;
+				line = locate_line(src, lit.start);
+				excerpt(shown, sizeof(shown), call.function);
+				if (rules_function_ok(call.function))
+					unsupported(a, "sub %s (line %u) already calls %s instead of %s; "
+					    "run revert first, or pass --function %s",
+					    r->sub, line, shown, function, shown);
+				else
+					unsupported(a, "sub %s (line %u) already calls %s instead of %s, a "
+					    "name --function does not take; put the statement back as "
+					    "Bucardo ships it (%s), or reinstall Bucardo's package",
+					    r->sub, line, shown, function, r->expect);
+				rc = 0;
+				goto cleanup;
+			}
 		}
 		if ((m = matches(statement, md, &text, l->origin, r->sub, e)) == -1)
 			goto cleanup;
@@ -392,6 +459,8 @@ cleanup:
 	free(have_normal);
 	for (f = 0; f < RULE_FORMS; f++)
 		free(want[f]);
+	sqlcall_release(&call);
+	sqlcall_release(&expect);
 	buf_release(&text);
 	pcre2_match_data_free(md);
 	pcre2_code_free(mentions);
@@ -424,13 +493,83 @@ describe_layouts(const struct ruleset *rs, char *out, size_t size)
 }
 
 /* Judge a prepared source: the version first, then the first layout whose subs are all there. */
+/*
+ * Does each site sit where the layout's releases have it (its rule's
+ * context)? A statement moved under an added condition, or given a
+ * statement modifier, may never run where Bucardo needs it, rewritten or
+ * not: a->modified says what was found. Sets nothing when all match.
+ */
+static int
+judge_context(struct analysis *a, const struct perl_source *src, const struct layout *l,
+    const struct span *bodies, struct err *e)
+{
+	struct buf chain = BUF_INIT, statement = BUF_INIT, subject = BUF_INIT;
+	struct err lexerr = ERR_INIT;
+	pcre2_match_data *md = NULL;
+	pcre2_code *code = NULL;
+	size_t i, j;
+	int rc = -1, m;
+
+	for (i = 0; i < a->nsites && a->modified == NULL; i++) {
+		const struct site *s = &a->sites[i];
+		char where[121], stmt[121];
+
+		if (s->rule->context == NULL)
+			continue;
+		for (j = 0; j < l->nrules && &l->rules[j] != s->rule; j++)
+			;
+		if (locate_enclosing(src, &bodies[j], &s->lit, &chain, &statement, &lexerr) == -1) {
+			if (asprintf(&a->modified, "sub %s (line %u): %s", s->rule->sub, s->line,
+			    lexerr.msg) == -1)
+				goto fail_memory;
+			continue;
+		}
+		buf_reset(&subject);
+		if (buf_printf(&subject, "%s :: %s", chain.data, statement.data) == -1)
+			goto fail_memory;
+		pcre2_code_free(code);
+		pcre2_match_data_free(md);
+		md = NULL;
+		if ((code = compile(s->rule->context)) == NULL ||
+		    (md = pcre2_match_data_create(4, NULL)) == NULL) {
+			err_set(e, l->origin, "cannot prepare the context pattern of sub %s",
+			    s->rule->sub);
+			goto cleanup;
+		}
+		if ((m = matches(code, md, &subject, l->origin, s->rule->sub, e)) == -1)
+			goto cleanup;
+		if (m)
+			continue;
+		excerpt(where, sizeof(where), chain.len > 0 ? chain.data : "the sub itself");
+		excerpt(stmt, sizeof(stmt), statement.data);
+		if (asprintf(&a->modified, "sub %s (line %u) is locally modified: no Bucardo "
+		    "release of layout %s has its statement as here, `%s` inside `%s`; it may "
+		    "not run for every database Bucardo writes to", s->rule->sub, s->line,
+		    l->name, stmt, where) == -1) {
+			a->modified = NULL;
+			goto fail_memory;
+		}
+	}
+	rc = 0;
+	goto cleanup;
+fail_memory:
+	err_sys(e, NULL, "out of memory");
+cleanup:
+	pcre2_match_data_free(md);
+	pcre2_code_free(code);
+	buf_release(&chain);
+	buf_release(&statement);
+	buf_release(&subject);
+	return rc;
+}
+
 static int
 analyze_source(struct analysis *a, const struct ruleset *rs, const char *function,
     const struct perl_source *src, struct err *e)
 {
 	const char *oldest;
 	char layouts[300];
-	size_t i, j, patched = 0;
+	size_t i, j, patched = 0, touched = 0;
 
 	a->version = locate_version(src);
 	for (i = 0; a->version != NULL && i < rs->nlayouts; i++) {
@@ -477,14 +616,21 @@ analyze_source(struct analysis *a, const struct ruleset *rs, const char *functio
 				free(bodies);
 				return -1;
 			}
+		if (a->reason[0] == '\0' && judge_context(a, src, l, bodies, e) == -1) {
+			free(bodies);
+			return -1;
+		}
 		free(bodies);
 		if (a->reason[0] != '\0') {
 			a->layout = NULL;
 			return 0;
 		}
-		for (j = 0; j < a->nsites; j++)
+		/* A slip is half a hand edit: partial, for apply to finish. */
+		for (j = 0; j < a->nsites; j++) {
 			patched += a->sites[j].patched != 0;
-		a->state = patched == 0 ? MODULE_PRISTINE :
+			touched += a->sites[j].patched || a->sites[j].slip;
+		}
+		a->state = touched == 0 ? MODULE_PRISTINE :
 		    patched == a->nsites ? MODULE_PATCHED : MODULE_PARTIAL;
 		return 0;
 	}
@@ -631,6 +777,157 @@ cleanup:
 	return rc;
 }
 
+/* The ways a site's line may have read, besides its literal: see rewrite_reconstruct_ways. */
+#define UNCOMMENT_WAYS	4	/* the line above or below, with "# " or "#" taken off */
+
+size_t
+rewrite_reconstruct_ways(const struct analysis *a, size_t i)
+{
+	const struct site *s = &a->sites[i];
+
+	if (!s->patched && !s->slip)
+		return 1;
+	return 1 + s->rule->nshipped + UNCOMMENT_WAYS;
+}
+
+struct edit {
+	size_t		 start, end;	/* the bytes replaced */
+	const char	*with;		/* by these */
+	size_t		 with_len;
+};
+
+static int
+edit_cmp(const void *x, const void *y)
+{
+	const struct edit *a = x, *b = y;
+
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/*
+ * The edit that puts site s back the given way (see rewrite_reconstruct).
+ * quoted holds the storage of way 0. 1 when that way does not fit the text.
+ */
+static int
+reconstruct_edit(const struct site *s, size_t way, const char *text, size_t len,
+    struct buf *quoted, struct edit *ed)
+{
+	size_t ls = s->lit.start, le = s->lit.body_end, indent, k, ns = s->rule->nshipped;
+	size_t ce, ns_start, ns_end, p;
+	const char *prefix;
+
+	while (ls > 0 && text[ls - 1] != '\n')
+		ls--;
+	while (le < len && text[le] != '\n')
+		le++;
+	ce = le > ls && text[le - 1] == '\r' ? le - 1 : le;
+	for (indent = ls; indent < ce && (text[indent] == ' ' || text[indent] == '\t'); indent++)
+		;
+	if (way == 0) {
+		if (locate_literal_quote(&s->lit, s->rule->expect, quoted) == -1)
+			return -1;
+		*ed = (struct edit){ s->lit.body_start, s->lit.body_end, quoted->data, quoted->len };
+		return 0;
+	}
+	if (way <= ns) {
+		*ed = (struct edit){ indent, ce, s->rule->shipped[way - 1],
+		    strlen(s->rule->shipped[way - 1]) };
+		return 0;
+	}
+	k = way - ns - 1;
+	prefix = k % 2 == 0 ? "# " : "#";
+	if (k < 2) {		/* the line above, the site's own line dropped */
+		if (ls == 0)
+			return 1;
+		ns_end = ls - 1;
+		for (ns_start = ns_end; ns_start > 0 && text[ns_start - 1] != '\n'; ns_start--)
+			;
+		ed->start = ns_start;
+		ed->end = le;
+	} else {		/* the line below */
+		if (le >= len)
+			return 1;
+		ns_start = le + 1;
+		for (ns_end = ns_start; ns_end < len && text[ns_end] != '\n'; ns_end++)
+			;
+		ed->start = ls;
+		ed->end = ns_end;
+	}
+	for (p = ns_start; p < ns_end && (text[p] == ' ' || text[p] == '\t'); p++)
+		;
+	if (ns_end - p < strlen(prefix) || memcmp(text + p, prefix, strlen(prefix)) != 0)
+		return 1;
+	/* The neighbour's indentation, then the rest of it after the comment mark. */
+	buf_reset(quoted);
+	if (buf_append(quoted, text + ns_start, p - ns_start) == -1 ||
+	    buf_append(quoted, text + p + strlen(prefix), ns_end - p - strlen(prefix)) == -1)
+		return -1;
+	ed->with = quoted->data;
+	ed->with_len = quoted->len;
+	return 0;
+}
+
+int
+rewrite_reconstruct(struct buf *out, const struct analysis *a, const char *text, size_t len,
+    const size_t *ways, struct err *e)
+{
+	struct edit *edits;
+	struct buf *held;
+	size_t i, n = 0, at = 0;
+	int rc = -1, got;
+
+	if (a->state == MODULE_UNSUPPORTED)
+		return err_set(e, NULL, "cannot reconstruct an unsupported file: %s", a->reason);
+	edits = calloc(a->nsites ? a->nsites : 1, sizeof(*edits));
+	held = calloc(a->nsites ? a->nsites : 1, sizeof(*held));
+	if (edits == NULL || held == NULL) {
+		free(edits);
+		free(held);
+		return err_sys(e, NULL, "out of memory");
+	}
+	buf_reset(out);
+	for (i = 0; i < a->nsites; i++) {
+		const struct site *s = &a->sites[i];
+
+		if (!s->patched && !s->slip)
+			continue;
+		got = reconstruct_edit(s, ways != NULL ? ways[i] : 0, text, len, &held[i], &edits[n]);
+		if (got == -1) {
+			err_sys(e, NULL, "out of memory");
+			goto cleanup;
+		}
+		if (got == 1) {
+			rc = 1;
+			goto cleanup;
+		}
+		n++;
+	}
+	qsort(edits, n, sizeof(*edits), edit_cmp);
+	for (i = 0; i < n; i++) {
+		if (edits[i].start < at || edits[i].end > len || edits[i].end < edits[i].start) {
+			rc = 1;		/* two ways that overlap: not a reading of this text */
+			goto cleanup;
+		}
+		if (buf_append(out, text + at, edits[i].start - at) == -1 ||
+		    buf_append(out, edits[i].with, edits[i].with_len) == -1) {
+			err_sys(e, NULL, "out of memory");
+			goto cleanup;
+		}
+		at = edits[i].end;
+	}
+	if (buf_append(out, text + at, len - at) == -1) {
+		err_sys(e, NULL, "out of memory");
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	for (i = 0; i < a->nsites; i++)
+		buf_release(&held[i]);
+	free(held);
+	free(edits);
+	return rc;
+}
+
 int
 rewrite_verify(const struct ruleset *rs, const char *function, enum rule_form want,
     const char *path, const struct analysis *before, const char *old, size_t old_len,
@@ -708,12 +1005,16 @@ analysis_release(struct analysis *a)
 {
 	size_t i;
 
-	for (i = 0; i < a->nsites; i++)
+	for (i = 0; i < a->nsites; i++) {
 		free(a->sites[i].sql);
+		free(a->sites[i].note);
+	}
 	free(a->version);
 	free(a->sites);
 	free(a->other_function);
+	free(a->modified);
 	a->other_function = NULL;
+	a->modified = NULL;
 	a->version = NULL;
 	a->sites = NULL;
 	a->nsites = 0;

@@ -22,7 +22,12 @@ struct site {
 	unsigned		 line;
 	int			 patched;
 	enum rule_form		 form;	/* when patched: which form it is in */
+	int			 slip;	/* calls the function with another argument
+					   (the guide's slip): to be rewritten */
+	int			 by_hand;	/* patched, but not as the tool writes it: a
+					   hand edit (another spelling, or the slip) */
 	char			*sql;	/* the literal's text as found (owned) */
+	char			*note;	/* why it is read so, for status -v; or NULL */
 };
 
 struct analysis {
@@ -34,9 +39,12 @@ struct analysis {
 	char			 reason[512];	/* why unsupported */
 	char			*other_function;	/* unsupported because the statements
 						   call this function instead, or NULL */
+	char			*modified;	/* locally modified: what differs from the
+						   layout's releases around a statement
+						   (a rule's context), or NULL */
 };
 
-#define ANALYSIS_INIT { MODULE_UNSUPPORTED, NULL, NULL, NULL, 0, { 0 }, NULL }
+#define ANALYSIS_INIT { MODULE_UNSUPPORTED, NULL, NULL, NULL, 0, { 0 }, NULL, NULL }
 
 const char	*rewrite_state_name(enum module_state state);
 
@@ -88,6 +96,29 @@ int	rewrite_apply(struct buf *out, const struct analysis *a, const char *functio
 int	rewrite_verify(const struct ruleset *rs, const char *function, enum rule_form want,
 	    const char *path, const struct analysis *before, const char *old, size_t old_len,
 	    const char *new, size_t new_len, struct err *e);
+
+/*
+ * The original a hand edit (or the tool) was made from, as far as the rules
+ * can tell, one way of reading it: ways[i] (one per a->sites entry, NULL:
+ * all 0) says how site i is put back when it is patched or slipped:
+ *   0                the literal's text becomes the statement as Bucardo
+ *                    ships it (its rule's `expect`), quoted for the literal;
+ *   1..nshipped      the whole line, indentation kept, becomes the rule's
+ *                    `shipped` line of that number (a hand edit that
+ *                    replaced the line, losing a trailing comment);
+ *   then 4 more      the line is dropped and the line above (or below) is
+ *                    uncommented, "# " or "#" taken off (the old line kept
+ *                    as a comment, the new one written next to it).
+ * Every other byte is kept. Only a package manager's checksum (pkgdb.h)
+ * can say which reading is the file as shipped. Returns 0, 1 when the way
+ * does not fit the text (no such comment line, edits that overlap), or -1
+ * with e set.
+ */
+int	rewrite_reconstruct(struct buf *out, const struct analysis *a, const char *text,
+	    size_t len, const size_t *ways, struct err *e);
+
+/* How many ways rewrite_reconstruct can read site i (1 when it is unpatched). */
+size_t	rewrite_reconstruct_ways(const struct analysis *a, size_t i);
 
 void	analysis_release(struct analysis *a);
 

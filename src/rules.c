@@ -96,7 +96,8 @@ rules_check_layout(const struct layout *l, struct err *e)
 			return err_set(e, where, "layout '%s' writes the %s form by default, but this "
 			    "sub has no '%s' template", l->name, rules_form_name(l->form),
 			    rules_form_name(l->form));
-		if (rules_check_regex(r->statement, where, e) == -1)
+		if (rules_check_regex(r->statement, where, e) == -1 ||
+		    (r->context != NULL && rules_check_regex(r->context, where, e) == -1))
 			return -1;
 	}
 	return 0;
@@ -243,10 +244,23 @@ rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
 			if (rules_refuse(layout, value, valuelen, where, e) == -1)
 				return -1;
 		} else if (rule == NULL && (KEY("statement") || KEY("expect") || KEY("becomes") ||
-		    KEY("guarded"))) {
+		    KEY("guarded") || KEY("context") || KEY("shipped"))) {
 			return err_set(e, where, "'%.*s' before any 'sub' line", (int)keylen, key);
 		} else if (KEY("statement")) {
 			if (rules_set(&rule->statement, value, valuelen, where, "statement", e) == -1)
+				return -1;
+		} else if (KEY("shipped")) {
+			char **grown = reallocarray(rule->shipped, rule->nshipped + 1,
+			    sizeof(*grown));
+
+			if (grown == NULL)
+				return err_sys(e, where, "cannot store 'shipped'");
+			rule->shipped = grown;
+			if ((grown[rule->nshipped] = strndup(value, valuelen)) == NULL)
+				return err_sys(e, where, "cannot store 'shipped'");
+			rule->nshipped++;
+		} else if (KEY("context")) {
+			if (rules_set(&rule->context, value, valuelen, where, "context", e) == -1)
 				return -1;
 		} else if (KEY("expect")) {
 			if (rules_set(&rule->expect, value, valuelen, where, "expect", e) == -1)
@@ -392,6 +406,10 @@ rules_release(struct ruleset *rs)
 			free(l->rules[j].sub);
 			free(l->rules[j].statement);
 			free(l->rules[j].expect);
+			free(l->rules[j].context);
+			for (k = 0; k < l->rules[j].nshipped; k++)
+				free(l->rules[j].shipped[k]);
+			free(l->rules[j].shipped);
 			for (k = 0; k < RULE_FORMS; k++)
 				free(l->rules[j].becomes[k]);
 		}

@@ -17,12 +17,25 @@
  *   sub NAME           starts a rule: the statement lives in `sub NAME`
  *   statement REGEX    the SQL as Bucardo ships it (PCRE2, matched against
  *                      the literal's decoded text)
- *   expect TEXT        the statement in words, for messages
+ *   expect TEXT        the statement exactly as Bucardo ships it: named in
+ *                      messages, and put back to reconstruct the original of
+ *                      a copy patched by hand
  *   becomes TEMPLATE   the SQL it is rewritten to, the plain form: the call
  *                      the migration guide asks for
  *   guarded TEMPLATE   the guarded form, optional: one statement that calls
  *                      the function where it exists and sets the parameter
  *                      itself elsewhere (a superuser source without it)
+ *   shipped TEXT       a line holding the statement, as a release ships it
+ *                      (without its indentation), optional, repeatable:
+ *                      tried when the original of a hand edit that
+ *                      replaced the whole line is reconstructed, and kept
+ *                      only when a package manager's checksum confirms it
+ *   context REGEX      where the statement sits, optional: matched against
+ *                      "BLOCKS :: STATEMENT", the headers of the blocks
+ *                      around it inside the sub, outermost first and joined
+ *                      by " / ", then its own statement with the literal as
+ *                      STRING (locate_enclosing in locate.h); a copy where it
+ *                      does not match is locally modified
  *   form plain|guarded the form apply writes in this layout by default
  *   refuse VERSION TEXT releases from VERSION up to this layout's `since`
  *                      are refused with TEXT (betas with another layout)
@@ -46,6 +59,9 @@ struct rule {
 	char	*statement;
 	char	*expect;
 	char	*becomes[RULE_FORMS];	/* the template of each form; NULL: none */
+	char	*context;	/* where the releases have the statement, or NULL */
+	char	**shipped;	/* the statement's whole lines as releases ship them */
+	size_t	 nshipped;
 };
 
 struct layout {

@@ -383,6 +383,7 @@ run_examine(const struct options *o, const struct ruleset *rs, struct file_repor
 		free(f->statements[i].sub);
 		free(f->statements[i].before);
 		free(f->statements[i].after);
+		free(f->statements[i].note);
 	}
 	f->nstatements = 0;
 	f->state = rewrite_state_name(a->state);
@@ -392,6 +393,11 @@ run_examine(const struct options *o, const struct ruleset *rs, struct file_repor
 	f->layout = a->layout ? strdup(a->layout->name) : NULL;
 	if (a->state == MODULE_UNSUPPORTED)
 		return 0;
+	/* Rewritable, but the code around a statement is not Bucardo's: a state of its own. */
+	if (a->modified != NULL) {
+		f->state = "modified";
+		run_note_file(f, a->modified);
+	}
 	f->form = analysis_form(a);
 	for (i = 0; i < a->nsites; i++) {
 		const struct site *s = &a->sites[i];
@@ -400,7 +406,7 @@ run_examine(const struct options *o, const struct ruleset *rs, struct file_repor
 		/* What apply would write there; a form it cannot write says why when applied. */
 		if (rewrite_site_todo(a, s, run_form(o, f)))
 			after = rewrite_site_sql(a, s, run_function(o, f), run_form(o, f), &e);
-		report_statement(f, s->rule->sub, s->line, s->sql, after);
+		report_statement(f, s->rule->sub, s->line, s->sql, after, s->note);
 		free(after);
 	}
 	return 0;

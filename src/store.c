@@ -726,7 +726,9 @@ store_message(struct buf *msg, const struct store_record *r,
 	    PACKAGE_VERSION) == -1 ||
 	    (r->function != NULL && buf_printf(msg, "Function: %s\n",
 	    r->function) == -1) ||
-	    buf_printf(msg, "Before: %s\nAfter: %s\n", before, after) == -1)
+	    buf_printf(msg, "Before: %s\nAfter: %s\n", before, after) == -1 ||
+	    (r->original_note != NULL && buf_printf(msg, "Original: %s\nOriginal-Verified: %s\n",
+	    r->original_note, r->original_verified ? "yes" : "no") == -1))
 		return -1;
 	return 0;
 }
@@ -765,7 +767,7 @@ store_commit(struct store *s, const struct store_record *r, struct err *e)
 	git_tree_entry *orig = NULL, *written = NULL;
 	git_signature *sig = NULL;
 	git_tree_update up[2];
-	git_oid before_id, after_id, tree_id, commit_id;
+	git_oid before_id, after_id, original_id, tree_id, commit_id;
 	const git_commit *parents[1];
 	const char *rel;
 	size_t nup = 0;
@@ -776,7 +778,8 @@ store_commit(struct store *s, const struct store_record *r, struct err *e)
 	if ((rel = store_relpath(r->path, e)) == NULL ||
 	    store_check_field("action", r->action, e) == -1 ||
 	    store_check_field("Bucardo version", r->bucardo_version, e) == -1 ||
-	    store_check_field("function", r->function, e) == -1)
+	    store_check_field("function", r->function, e) == -1 ||
+	    store_check_field("original note", r->original_note, e) == -1)
 		return -1;
 
 	if (g->git_odb_write(&before_id, s->odb, r->before, r->before_len,
@@ -788,6 +791,12 @@ store_commit(struct store *s, const struct store_record *r, struct err *e)
 	}
 	store_hex(g, before, &before_id);
 	store_hex(g, after, &after_id);
+	if (r->original != NULL && g->git_odb_write(&original_id, s->odb, r->original,
+	    r->original_len, GIT_OBJECT_BLOB) < 0) {
+		err_set(e, r->path, "cannot record the change in the backup store: %s",
+		    git2_message(g));
+		goto cleanup;
+	}
 
 	if (buf_printf(&opath, "original/%s", rel) == -1 ||
 	    buf_printf(&wpath, "written/%s", rel) == -1) {
@@ -812,7 +821,12 @@ store_commit(struct store *s, const struct store_record *r, struct err *e)
 			up[nup++].path = opath.data;
 		}
 	} else {
-		if (orig == NULL || written == NULL ||
+		if (r->original != NULL) {
+			up[nup].action = GIT_TREE_UPDATE_UPSERT;
+			up[nup].id = original_id;
+			up[nup].filemode = GIT_FILEMODE_BLOB;
+			up[nup++].path = opath.data;
+		} else if (orig == NULL || written == NULL ||
 		    !g->git_oid_equal(g->git_tree_entry_id(written), &before_id)) {
 			up[nup].action = GIT_TREE_UPDATE_UPSERT;
 			up[nup].id = before_id;
@@ -988,6 +1002,7 @@ store_event_release(struct store_event *ev)
 	free(ev->bucardo_version);
 	free(ev->tool_version);
 	free(ev->function);
+	free(ev->original_note);
 }
 
 /* The value of line (n bytes) if it is the trailer "key: value", else NULL. */
@@ -1038,7 +1053,7 @@ static int
 store_parse_message(struct store_event *ev, const char *msg)
 {
 	const char *line;
-	size_t n;
+	size_t n, vlen;
 
 	if ((line = strstr(msg, "\n\n")) == NULL)
 		return 0;
@@ -1050,8 +1065,11 @@ store_parse_message(struct store_event *ev, const char *msg)
 		    "Bucardo-Version") == -1 ||
 		    store_trailer_str(&ev->tool_version, line, n,
 		    "Tool-Version") == -1 ||
-		    store_trailer_str(&ev->function, line, n, "Function") == -1)
+		    store_trailer_str(&ev->function, line, n, "Function") == -1 ||
+		    store_trailer_str(&ev->original_note, line, n, "Original") == -1)
 			return -1;
+		if (store_trailer(line, n, "Original-Verified", &vlen) != NULL)
+			ev->original_verified = strncmp(line + 19, "yes", 3) == 0;
 		store_trailer_id(ev->before, line, n, "Before");
 		store_trailer_id(ev->after, line, n, "After");
 	}
@@ -1088,6 +1106,7 @@ store_history(struct store *s, const char *real_path,
 		if (g->git_commit_lookup(&commit, s->repo, &oid) < 0)
 			goto gitfail;
 		memset(&ev, 0, sizeof(ev));
+		ev.original_verified = -1;
 		ev.when = (time_t)g->git_commit_time(commit);
 		store_hex(g, ev.commit, &oid);
 		if (store_parse_message(&ev, g->git_commit_message(commit)) == -1) {

@@ -89,14 +89,21 @@ struct store_record {
 	const void	*after;		/* content after the action */
 	size_t		 after_len;
 	int		 after_is_original;	/* revert: "written/" entry is removed */
+	const void	*original;	/* apply: the original to keep, when it is not
+					   before (a hand edit's reconstruction); or NULL */
+	size_t		 original_len;
+	const char	*original_note;	/* how that original was found, or NULL */
+	int		 original_verified;	/* with original_note: 1 when a package
+						   manager confirmed it, 0 when not */
 };
 
 /*
  * Record one action as one commit on refs/heads/main; before and after are
  * kept as blobs too, so `git show ID` prints either. An apply sets
- * written/PATH to after and original/PATH to before, except when before is
- * what the tool itself last wrote (re-applying over its own output): then
- * the recorded original stays. A revert (after_is_original) removes
+ * written/PATH to after and original/PATH to before (or to r->original when
+ * given, with an "Original:" trailer saying how it was found), except when
+ * before is what the tool itself last wrote (re-applying over its own
+ * output): then the recorded original stays. A revert (after_is_original) removes
  * written/PATH and keeps original/PATH (recording after as the original
  * only when there was none). Entries of other files are left as they are.
  */
@@ -133,6 +140,8 @@ struct store_event {
 	char	*function;		/* NULL when not recorded */
 	char	 before[41];
 	char	 after[41];
+	char	*original_note;		/* "Original:" trailer, or NULL */
+	int	 original_verified;	/* "Original-Verified:": 1 yes, 0 no, -1 absent */
 };
 
 /*

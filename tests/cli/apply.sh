@@ -26,13 +26,23 @@ check "second apply made no new commit" test "$(git --git-dir="$root/var/lib/buc
 check "second apply made no new backup" test "$(find "$root/var/lib/bucardo-aiven/originals" -name '*.gz' | wc -l)" = "$backups"
 check "one backup and one commit after the first apply" test "$commits/$backups" = "1/1"
 
-# An already patched file needs no state directory at all.
+# A file already patched, with no record (by hand): adopted, not rewritten.
 root=$T/patched
 pm=$(sandbox "$FIXTURES/patched-5.6.pm" "$root")
-run_ba --root "$root" apply "$pm"
-expect_rc 0 "apply on a patched file exits 0"
-check "apply on a patched file creates no state directory" test ! -e "$root/var/lib/bucardo-aiven"
+ino=$(stat -c %i "$pm")
+run_ba --root "$root" apply --detailed-exitcodes "$pm"
+expect_rc 0 "apply on a patched file exits 0, and reports no change to it"
+contains "$out" "adopted" "it says the file was adopted"
 same_file "$pm" "$FIXTURES/patched-5.6.pm" "patched file left byte-identical"
+check "and not rewritten (same inode)" test "$(stat -c %i "$pm")" = "$ino"
+check "it is kept patched from now on (watch list)" \
+	sh -c "cut -f1 '$root/var/lib/bucardo-aiven/watchlist' | grep -qxF /usr/share/perl5/Bucardo.pm"
+commits=$(git --git-dir="$root/var/lib/bucardo-aiven/store.git" rev-list --count HEAD)
+run_ba --root "$root" apply "$pm"
+check "a second apply records nothing more" \
+	test "$(git --git-dir="$root/var/lib/bucardo-aiven/store.git" rev-list --count HEAD)" = "$commits"
+run_ba --root "$root" apply --check "$pm"
+check "--check on a listed patched file creates nothing" test "$commits" = 1
 
 # --check writes nothing, reports, and --detailed-exitcodes says 2.
 root=$T/check

@@ -16,12 +16,17 @@ run_ba --root "$root" revert --detailed-exitcodes "$pm"
 expect_rc 0 "a second revert changes nothing and exits 0"
 contains "$out" "already original" "a second revert says the file is already the original"
 
-# A partial file's original is the partial file, as found.
+# A partial file is half a hand edit: its original is reconstructed. With no
+# package manager to confirm it, revert puts it back only with --force.
 root=$T/partial
 pm=$(sandbox "$FIXTURES/partial-5.6.pm" "$root")
 run_ba --root "$root" apply "$pm"
 run_ba --root "$root" revert "$pm"
-same_file "$pm" "$FIXTURES/partial-5.6.pm" "revert of a completed partial file gives back the partial file"
+expect_rc 1 "revert refuses an original reconstructed from a hand edit and not verified"
+contains "$errout" "--force" "and says --force puts it back anyway"
+same_file "$pm" "$FIXTURES/expected/partial-5.6.pm" "and leaves the file patched"
+run_ba --root "$root" revert --force "$pm"
+same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "revert --force gives back the reconstructed pristine file"
 
 # A file changed since the tool wrote it is not reverted without --force.
 root=$T/edited

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # statement.pl: run one rewritten statement of a Bucardo.pm the way Bucardo
 # does. Usage: statement.pl MODULE LINE DSN USER [PREPARE]
-# Reads line LINE of MODULE, takes the argument of its ->do(...) call, lets
+# Reads MODULE from line LINE, takes the argument of its ->do(...) call, lets
 # perl evaluate that literal (so Perl's quoting is what is tested), runs the
 # SQL with DBI and DBD::Pg on a new connection, after PREPARE when given,
 # and prints "value: " and session_replication_role, or "error: " and the
@@ -12,17 +12,18 @@ use DBI;
 
 my ($module, $line, $dsn, $user, $prepare) = @ARGV;
 open my $fh, '<', $module or die "cannot read $module: $!\n";
-my $text;
+my ($text, $sql);
 while (<$fh>) {
-    next if $. != $line;
-    $text = $_;
-    last;
+    next if $. < $line;
+    $text .= $_;
+    # A literal may span lines: read on until what do() is given evaluates.
+    next unless $text =~ /->do\((.+)\);/s;
+    $sql = eval $1;
+    last if defined $sql;
 }
 close $fh;
 defined $text or die "$module has no line $line\n";
-$text =~ /->do\((.+)\);/ or die "line $line of $module calls no do(): $text";
-my $sql = eval $1;
-defined $sql or die "the literal on line $line does not evaluate: $@\n";
+defined $sql or die "the literal from line $line does not evaluate: $@\n";
 
 my $dbh = DBI->connect($dsn, $user, $ENV{PGPASSWORD} // '',
     { RaiseError => 0, PrintError => 0, AutoCommit => 0 }) or die "connect: $DBI::errstr\n";

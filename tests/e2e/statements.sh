@@ -129,4 +129,43 @@ run_case 5.4-guarded-quoting variants-quoting.pm guarded guarded
 run_case 5.4-guarded-paren variants-paren.pm guarded guarded
 run_case 5.4-guarded-crlf crlf.pm guarded guarded
 
+# Every spelling of tests/data/spellings.txt that the tool reads as a call
+# of the function (status: patched by hand) must be one PostgreSQL runs the
+# same way: written into both subs of a module, each statement sets the
+# parameter on the target as the tool's own statement does.
+spelled=0
+while IFS=$(printf '\t') read -r verdict arg sql; do
+	case $verdict in call) ;; *) continue ;; esac
+	spelled=$((spelled + 1))
+	root=$T/spelling-$spelled
+	pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")
+	SPELLING=$sql ARG=$arg python3 - "$pm" <<'EOF2'
+import os, re, sys
+p = sys.argv[1]
+sql = os.environ["SPELLING"].replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+arg = os.environ["ARG"]
+s = open(p).read()
+for old, want in (("q{SET session_replication_role = 'replica'}", "replica"),
+                  ("q{SET session_replication_role = default}", "origin")):
+    assert old in s
+    # The argument, not the same letters inside session_replication_role.
+    spelled = re.sub(r"(?<![A-Za-z_])" + re.escape(arg) + r"(?![A-Za-z_])", want, sql)
+    s = s.replace(old, "q{" + spelled + "}", 1)
+open(p, "w").write(s)
+EOF2
+	check "spelling $spelled: status reads it as patched: $sql" sh -c \
+	    "'$BA' --root '$root' --json status | python3 -c 'import json,sys; f=json.load(sys.stdin)[\"files\"][0]; assert f[\"state\"] == \"patched\", f'"
+	statement_lines "$root" >"$T/spelling-$spelled.lines"
+	while read -r sub line; do
+		got=$(PGPASSWORD=migrator-pw perl "$here/statement.pl" "$pm" "$line" "$(dsn target)" \
+		    migrator "$(prepare "$sub" target)" 2>&1)
+		w=$(want plain "$sub" target)
+		case $got in
+		"$w"*) pass "spelling $spelled: sub $sub sets $w on the target" ;;
+		*) fail "spelling $spelled: sub $sub sets $w on the target" "sql: $sql" "got: $got" ;;
+		esac
+	done <"$T/spelling-$spelled.lines"
+done <"$SRCDIR/tests/data/spellings.txt"
+check "the spellings list was read" test "$spelled" -ge 15
+
 done_testing
