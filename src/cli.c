@@ -67,6 +67,10 @@ usage(FILE *to)
 	    "  --form FORM       apply: write the plain or the guarded form (default: each\n"
 	    "                    layout's own; see bucardo-aiven(8))\n"
 	    "  --lock-timeout N  wait up to N seconds for another run (default 30)\n"
+	    "  --keep-perl-env   apply: let perl -c see PERL5LIB and PERL5OPT (ignored by\n"
+	    "                    default: they would run code not root's)\n"
+	    "  --detailed-exitcodes  apply, revert: 0 nothing to do, 2 changed, 4 failed,\n"
+	    "                    6 changed and failed (Puppet's codes)\n"
 	    "  --json            one JSON document on stdout\n"
 	    "  -q, --quiet       print nothing but errors\n"
 	    "  -v, --verbose     show each statement found and how it is rewritten\n"
@@ -115,8 +119,20 @@ parse_timeout(const char *s, unsigned *out)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * What main needs after a command ran: whether one JSON document was asked
+ * for, and for which command, so that a run ending before it printed one
+ * (a usage error) still prints one.
+ */
+struct outcome {
+	int		 json;
+	int		 check;
+	int		 detailed;
+	const char	*command;
+};
+
+static int
+cli_run(int argc, char *argv[], struct outcome *out)
 {
 	enum { LONG_ROOT = 256, LONG_STATE, LONG_PID, LONG_RULES, LONG_FUNCTION, LONG_CHECK,
 		LONG_DIFF, LONG_NO_PERL, LONG_DETAILED, LONG_FORCE, LONG_JSON, LONG_LOCK,
@@ -157,6 +173,11 @@ main(int argc, char *argv[])
 	int c, status = EXIT_FAILED;
 
 	memset(&o, 0, sizeof(o));
+	/* --json anywhere asks for JSON even when the options before it are wrong. */
+	for (i = 1; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			out->json = 1;
+	opterr = 0;	/* getopt's own message would bypass the JSON document */
 	o.function = DEFAULT_FUNCTION;
 	o.form = RULE_FORMS;
 	o.lock_timeout = 30;
@@ -195,12 +216,25 @@ main(int argc, char *argv[])
 		case 'q': o.quiet = 1; break;
 		case 'v': o.verbose = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("%s %s\n", PROGNAME, PACKAGE_VERSION); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'V':
+			out->command = "version";
+			if (out->json)
+				return report_emit_error("version", 0, NULL, EXIT_OK) == -1 ?
+				    EXIT_FAILED : EXIT_OK;
+			printf("%s %s\n", PROGNAME, PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			if (optopt > 0 && optopt < 128)
+				run_complain("-%c: unknown option; try --help", optopt);
+			else
+				run_complain("%s: unknown option, or one missing its value; try --help",
+				    argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
+		run_complain("no command given; try --help");
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -210,6 +244,9 @@ main(int argc, char *argv[])
 		run_complain("%s: unknown command; try --help", argv[optind]);
 		return EXIT_USAGE;
 	}
+	out->command = cmd->name;
+	out->check = o.check;
+	out->detailed = o.detailed_exitcodes;
 	if (o.seen & ~cmd->accepts) {
 		run_complain("%s: an option given does not apply to this command; try --help", cmd->name);
 		return EXIT_USAGE;
@@ -257,5 +294,20 @@ done:
 	free(o.pid_buf);
 	fsroot_close(&fs);
 	fsroot_close(&host);
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct outcome out = { 0, 0, 0, NULL };
+	int status = cli_run(argc, argv, &out);
+
+	/* Puppet's "failed" under --detailed-exitcodes, where no report said more. */
+	if (out.detailed && status == EXIT_FAILED)
+		status = EXIT_DETAILED_FAILED;
+	if (out.json && !report_json_emitted())
+		report_emit_error(out.command, out.check, status == EXIT_OK || status == EXIT_CHANGED ?
+		    NULL : run_last_complaint() ? run_last_complaint() : "failed; see stderr", status);
 	return status;
 }

@@ -16,7 +16,10 @@ enum exit_status {
 	EXIT_CHANGED = 2,	/* --detailed-exitcodes, something (would have) changed */
 	EXIT_NOT_PATCHED = 3,	/* status: a copy is not patched */
 	EXIT_NONE_FOUND = 4,	/* status: no copy found */
-	EXIT_USAGE = 64		/* EX_USAGE */
+	EXIT_USAGE = 64,	/* EX_USAGE */
+	/* With --detailed-exitcodes, Puppet's codes (puppet agent --detailed-exitcodes): */
+	EXIT_DETAILED_FAILED = 4,		/* something failed, nothing changed */
+	EXIT_DETAILED_CHANGED_FAILED = 6	/* something changed, something else failed */
 };
 
 /* Options that only some commands take; the table says which. */

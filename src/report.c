@@ -6,8 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "esc.h"
 #include "report.h"
+
+/* Set once a document is out: the process prints at most one. */
+static int json_emitted;
 
 struct file_report *
 report_add(struct report *r, const char *path)
@@ -300,23 +304,87 @@ report_print_json(const struct report *r)
 	return rc;
 }
 
+/*
+ * The envelope every document shares, in front of the command's own keys:
+ * the interface's version, the tool's, and the keys automation reads first,
+ * with their defaults when the command set none.
+ */
+static json_object *
+envelope(json_object *doc)
+{
+	json_object *env = json_object_new_object(), *v;
+
+	if (env == NULL)
+		return NULL;
+	json_object_object_add(env, "format_version", json_object_new_int(REPORT_FORMAT_VERSION));
+	json_object_object_add(env, "version", json_object_new_string(PACKAGE_VERSION));
+	if (!json_object_object_get_ex(doc, "command", NULL))
+		json_object_object_add(env, "command", NULL);
+	{
+		json_object_object_foreach(doc, key, val) {
+			if (strcmp(key, "format_version") != 0 && strcmp(key, "version") != 0)
+				json_object_object_add(env, key, json_object_get(val));
+		}
+	}
+	if (!json_object_object_get_ex(env, "changed", &v))
+		json_object_object_add(env, "changed", json_object_new_boolean(0));
+	if (!json_object_object_get_ex(env, "check_mode", &v))
+		json_object_object_add(env, "check_mode", json_object_new_boolean(0));
+	if (!json_object_object_get_ex(env, "failed", &v))
+		json_object_object_add(env, "failed", json_object_new_boolean(0));
+	if (!json_object_object_get_ex(env, "error", &v))
+		json_object_object_add(env, "error", NULL);
+	if (!json_object_object_get_ex(env, "warnings", &v))
+		json_object_object_add(env, "warnings", json_object_new_array());
+	return env;
+}
+
 int
 report_emit_json(json_object *doc)
 {
 	struct buf out = BUF_INIT;
-	const char *text;
+	json_object *env = envelope(doc);
+	const char *text = NULL;
 	int rc = -1;
 
-	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (env != NULL)
+		text = json_object_to_json_string_ext(env, JSON_C_TO_STRING_PRETTY |
+		    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text == NULL || esc_json(&out, text) == -1 || buf_append(&out, "\n", 1) == -1)
 		goto cleanup;
 	if (fwrite(out.data, 1, out.len, stdout) == out.len)
 		rc = 0;
+	json_emitted = 1;
 cleanup:
+	json_object_put(env);
 	buf_release(&out);
 	if (fflush(stdout) != 0)
 		rc = -1;
+	return rc;
+}
+
+int
+report_json_emitted(void)
+{
+	return json_emitted;
+}
+
+int
+report_emit_error(const char *command, int check_mode, const char *error, int exit_status)
+{
+	json_object *doc = json_object_new_object();
+	int rc;
+
+	if (doc == NULL)
+		return -1;
+	json_object_object_add(doc, "command", jstr(command));
+	json_object_object_add(doc, "changed", json_object_new_boolean(0));
+	json_object_object_add(doc, "check_mode", json_object_new_boolean(check_mode));
+	json_object_object_add(doc, "failed", json_object_new_boolean(error != NULL));
+	json_object_object_add(doc, "error", jstr(error));
+	json_object_object_add(doc, "exit_status", json_object_new_int(exit_status));
+	rc = report_emit_json(doc);
+	json_object_put(doc);
 	return rc;
 }
 

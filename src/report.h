@@ -85,15 +85,36 @@ void	report_print_text(const struct report *r, int verbose);
 /* One JSON document on stdout, through report_emit_json. -1 when it cannot be built. */
 int	report_print_json(const struct report *r);
 
+/*
+ * The version of the JSON interface (man page, JSON OUTPUT; the schema in
+ * doc/bucardo-aiven.schema.json). Raised only when a change would break a
+ * consumer: a key removed or renamed, a type or a meaning changed. New keys
+ * do not raise it.
+ */
+#define REPORT_FORMAT_VERSION	1
+
 struct json_object;
 /*
- * Write doc on stdout as pretty-printed JSON (slashes not escaped) with DEL,
- * C1 controls and invalid UTF-8 in its strings escaped (esc_json), then a
- * newline, and flush. doc stays the caller's. Returns 0, or -1 when it
- * cannot be serialized or written. Every JSON document the tool prints goes
- * through here.
+ * Write doc on stdout inside the shared envelope ("format_version",
+ * "version", then doc's keys, with "command", "changed", "check_mode",
+ * "failed", "error" and "warnings" defaulted when doc lacks them), as
+ * pretty-printed JSON (slashes not escaped) with DEL, C1 controls and
+ * invalid UTF-8 in its strings escaped (esc_json), then a newline, and
+ * flush. doc stays the caller's. Returns 0, or -1 when it cannot be
+ * serialized or written. Every JSON document the tool prints goes through
+ * here, and a process prints at most one.
  */
 int	report_emit_json(struct json_object *doc);
+/* Has this process printed its JSON document? */
+int	report_json_emitted(void);
+/*
+ * The document of a run that ended before its command printed one (a
+ * usage error, an unknown option; or a command with nothing more to say):
+ * "failed" when error is not NULL, error, and the exit_status the process
+ * ends with. Returns as report_emit_json.
+ */
+int	report_emit_error(const char *command, int check_mode, const char *error,
+	    int exit_status);
 
 void	report_release(struct report *r);
 

@@ -12,8 +12,11 @@
 #include "esc.h"
 #include "statedir.h"
 #include "running.h"
+#include "trace.h"
 #include "watchlist.h"
 #include "run.h"
+
+static char *last_complaint;
 
 void
 run_complain(const char *fmt, ...)
@@ -27,8 +30,15 @@ run_complain(const char *fmt, ...)
 	va_end(ap);
 	/* Paths, file content and server text from outside: never raw to a terminal. */
 	esc_fprintf(stderr, "%s: %s\n", PROGNAME, n == -1 ? "out of memory" : msg);
-	if (n != -1)
-		free(msg);
+	/* Kept for the JSON document of a run that ends before it prints one. */
+	free(last_complaint);
+	last_complaint = n == -1 ? NULL : msg;
+}
+
+const char *
+run_last_complaint(void)
+{
+	return last_complaint;
 }
 
 /* A failure of the whole run: on stderr now, and in the JSON document. */
@@ -58,6 +68,9 @@ run_finish(const struct options *o, const struct report *r)
 	for (i = 0; i < r->nfiles; i++)
 		if (r->files[i].failed && r->files[i].message != NULL)
 			run_complain("%s", r->files[i].message);
+	/* Only the commands that write leave a trace: a change, or a failure to make one. */
+	if (strcmp(r->command, "apply") == 0 || strcmp(r->command, "revert") == 0)
+		trace_report(o, r);
 	if (o->json) {
 		if (report_print_json(r) == -1)
 			run_complain("cannot write the JSON report");
@@ -494,7 +507,8 @@ run_conclude(const struct options *o, struct report *r, int failed)
 		run_mark_active(o, r);
 		run_restart_advice(o, r, 1);
 	}
-	if (failed)
-		return EXIT_FAILED;
-	return report_changed(r) && o->detailed_exitcodes ? EXIT_CHANGED : EXIT_OK;
+	if (o->detailed_exitcodes)
+		return failed ? (report_changed(r) ? EXIT_DETAILED_CHANGED_FAILED :
+		    EXIT_DETAILED_FAILED) : report_changed(r) ? EXIT_CHANGED : EXIT_OK;
+	return failed ? EXIT_FAILED : EXIT_OK;
 }

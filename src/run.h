@@ -11,6 +11,8 @@
 
 /* "bucardo-aiven: MESSAGE" on stderr. */
 void	run_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last message run_complain printed (owned here), or NULL. */
+const char	*run_last_complaint(void);
 
 /* A failure of the whole run: on stderr now, and in the JSON document. */
 void	run_fail(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -75,7 +77,9 @@ void	run_mark_active(const struct options *o, struct report *r);
 
 /*
  * The end of apply and revert: the restart advice when a file Bucardo
- * loaded changed, and the exit status.
+ * loaded changed, and the exit status: 1 when failed, else 0; with
+ * --detailed-exitcodes Puppet's 0 (nothing to do), 2 (changed), 4 (failed)
+ * or 6 (changed, and something else failed).
  */
 int	run_conclude(const struct options *o, struct report *r, int failed);
 

@@ -47,6 +47,10 @@ statedir_open(struct statedir *sd, struct fsroot *root, const char *inner,
 		err_set(e, NULL, "%s%s: the state directory is a symbolic link; refused, since it "
 		    "could lead anywhere; give the directory itself with --state-dir", root->host,
 		    inner);
+	} else if (rc == -1 && (errno == EACCES || errno == EPERM) && geteuid() != 0) {
+		/* The usual cause: the default state directory, and not root. */
+		err_hint(e, "run it as root (sudo bucardo-aiven ...), which the default "
+		    "/var/lib/bucardo-aiven needs, or give --state-dir a directory of your own");
 	} else if (rc == -1 && errno == ENOTDIR) {
 		err_hint(e, "the state directory is not a directory; move it aside or choose "
 		    "another --state-dir");

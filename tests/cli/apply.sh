@@ -99,4 +99,18 @@ contains "$out" "apply" "--help lists apply"
 run_ba --version
 contains "$out" "bucardo-aiven " "--version prints the name and version"
 
+# Not root, with the default state directory: the error says to run it as root.
+if [ "$(id -u)" = 0 ] && [ ! -e /var/lib/bucardo-aiven ]; then
+	mkdir -p "$T/mine"
+	cp "$FIXTURES/bucardo-5.6.pm" "$T/mine/Bucardo.pm"
+	chown -R nobody "$T/mine"
+	as_nobody apply --no-perl-check "$T/mine/Bucardo.pm" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	expect_rc 1 "not root, default state directory: exit 1"
+	contains "$(cat "$T/.err")" "run it as root" "not root, default state directory: the error says to run it as root"
+	check "not root: the default state directory was not created" test ! -e /var/lib/bucardo-aiven
+else
+	skip "not root, default state directory" "needs root and no /var/lib/bucardo-aiven"
+fi
+
 done_testing

@@ -6,6 +6,9 @@ set -u
 : "${FIXTURES:?set FIXTURES to the fixtures directory}"
 BA=$BUCARDO_AIVEN
 T=$(mktemp -d "${TMPDIR:-/tmp}/ba-test.XXXXXX")
+# Runs without a terminal log to syslog; the tests must not write into the
+# host's logs (tests/cli/syslog.sh checks the logging on a socket of its own).
+export BUCARDO_AIVEN_SYSLOG=0
 chmod 755 "$T"
 
 # BA_WRAPPER: a command line every run of the tool goes through, e.g.
@@ -56,6 +59,47 @@ run_ba() {
 	rc=$?
 	out=$(cat "$T/.out")
 	errout=$(cat "$T/.err")
+	# Every JSON document a test makes is kept, for done_testing to check
+	# against the schema (schema/bucardo-aiven.schema.json).
+	local a
+	for a in "$@"; do
+		if [ "$a" = --json ]; then
+			mkdir -p "$T/.json-docs"
+			cp "$T/.out" "$T/.json-docs/$(date +%s%N).json"
+			break
+		fi
+	done
+}
+
+# check_json_docs: every document kept by run_ba matches the JSON schema.
+check_json_docs() {
+	local schema=${SRCDIR:-}/schema/bucardo-aiven.schema.json
+	[ -d "$T/.json-docs" ] || return 0
+	# Debian's python3-jsonschema, whatever python3 is first on PATH.
+	if [ ! -f "$schema" ] || ! /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+		skip "the JSON documents match the schema" "python3-jsonschema or the schema is missing"
+		return 0
+	fi
+	check "every JSON document this script made matches the schema ($(ls "$T/.json-docs" | wc -l))" \
+	    /usr/bin/python3 - "$schema" "$T/.json-docs" <<'PY'
+import json, os, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+validator = jsonschema.Draft7Validator(schema)
+bad = 0
+for name in sorted(os.listdir(sys.argv[2])):
+    text = open(os.path.join(sys.argv[2], name)).read()
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        print("%s: not JSON (%s): %s" % (name, e, text[:300]))
+        bad += 1
+        continue
+    for err in validator.iter_errors(doc):
+        print("%s: %s at %s" % (name, err.message, "/".join(str(p) for p in err.absolute_path)))
+        bad += 1
+sys.exit(1 if bad else 0)
+PY
 }
 
 # expect_rc WANT NAME: the last run_ba exited WANT.
@@ -101,6 +145,7 @@ as_nobody() {
 }
 
 done_testing() {
+	check_json_docs
 	if [ -n "${BA_WRAPPER:-}" ]; then
 		if [ -s "$T/.wrapper-failures" ]; then
 			fail "no errors under BA_WRAPPER" "$(head -c 2000 "$T/.wrapper-failures")"

@@ -179,6 +179,8 @@ fi
 dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$T/contents"
 check "the binary is /usr/sbin/bucardo-aiven" grep -qx /usr/sbin/bucardo-aiven "$T/contents"
 check "the man page is in section 8" grep -qx /usr/share/man/man8/bucardo-aiven.8.gz "$T/contents"
+check "the README is shipped" grep -Eqx '/usr/share/doc/bucardo-aiven/README.md(.gz)?' "$T/contents"
+check "the JSON schema is shipped" grep -qx /usr/share/bucardo-aiven/bucardo-aiven.schema.json "$T/contents"
 check "the bash completion is installed by meson" \
 	grep -qx /usr/share/bash-completion/completions/bucardo-aiven "$T/contents"
 check "/etc/default/bucardo-aiven is a conffile" \
