@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "rules.h"
+#include "rulesdir.h"
 #include "tap.h"
 
 #define NOBODY	65534
