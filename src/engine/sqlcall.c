@@ -57,30 +57,36 @@ skip_blank(const char *p)
 	}
 }
 
-/* '...' with '' for a quote; with backslash escapes too when escapes is set (E'...'). */
-static const char *
-read_quoted(const char *p, int escapes, struct buf *out)
+/*
+ * '...' with '' for a quote; with backslash escapes too when escapes is set
+ * (E'...'). 1 with *next past the closing quote, 0 when it is not closed,
+ * -1 when memory runs out.
+ */
+static int
+read_quoted(const char *p, int escapes, struct buf *out, const char **next)
 {
 	for (p++; *p != '\0'; p++) {
 		if (*p == '\'' && p[1] == '\'') {
 			if (buf_append(out, "'", 1) == -1)
-				return NULL;
+				return -1;
 			p++;
 			continue;
 		}
-		if (*p == '\'')
-			return p + 1;
+		if (*p == '\'') {
+			*next = p + 1;
+			return 1;
+		}
 		if (escapes && *p == '\\' && p[1] != '\0')
 			p++;
 		if (buf_append(out, p, 1) == -1)
-			return NULL;
+			return -1;
 	}
-	return NULL;
+	return 0;
 }
 
-/* $tag$...$tag$; p at the first '$'. */
-static const char *
-read_dollar(const char *p, struct buf *out)
+/* $tag$...$tag$; p at the first '$'. Returns as read_quoted. */
+static int
+read_dollar(const char *p, struct buf *out, const char **next)
 {
 	const char *tag = p, *end, *body;
 	size_t tlen;
@@ -88,16 +94,17 @@ read_dollar(const char *p, struct buf *out)
 	for (end = p + 1; *end == '_' || isalnum((unsigned char)*end); end++)
 		;
 	if (*end != '$' || isdigit((unsigned char)p[1]))
-		return NULL;
+		return 0;
 	tlen = (size_t)(end - tag) + 1;
 	body = end + 1;
 	for (p = body; *p != '\0'; p++)
 		if (strncmp(p, tag, tlen) == 0) {
 			if (buf_append(out, body, (size_t)(p - body)) == -1)
-				return NULL;
-			return p + tlen;
+				return -1;
+			*next = p + tlen;
+			return 1;
 		}
-	return NULL;
+	return 0;
 }
 
 static int
@@ -117,9 +124,9 @@ tokenize(struct reader *r, const char *sql)
 {
 	static const char *const puncts[] = { "::", "=>", ":=", "(", ")", ".", ",", ";", "*" };
 	struct buf s = BUF_INIT;
-	const char *p = sql, *start, *next;
+	const char *p = sql, *start, *next = NULL;
 	size_t i;
-	int rc;
+	int rc = 1;
 	char *q;
 
 	for (;;) {
@@ -127,38 +134,32 @@ tokenize(struct reader *r, const char *sql)
 		if (*p == '\0')
 			break;
 		start = p;
+		buf_reset(&s);
+		if (buf_append(&s, "", 0) == -1) {
+			rc = -1;
+			break;
+		}
 		if (((*p == 'E' || *p == 'e') && p[1] == '\'') || *p == '\'') {
-			buf_reset(&s);
-			if (buf_append(&s, "", 0) == -1)
-				return -1;
-			next = read_quoted(*p == '\'' ? p : p + 1, *p != '\'', &s);
-			if (next == NULL)
-				return errno == ENOMEM ? -1 : 0;
-			rc = add_tok(r, TOK_STRING, s.data, s.len);
+			if ((rc = read_quoted(*p == '\'' ? p : p + 1, *p != '\'', &s, &next)) == 1)
+				rc = add_tok(r, TOK_STRING, s.data, s.len);
 			p = next;
 		} else if (*p == '$') {
-			buf_reset(&s);
-			if (buf_append(&s, "", 0) == -1)
-				return -1;
-			if ((next = read_dollar(p, &s)) == NULL) {
-				buf_release(&s);
-				return 0;
-			}
-			rc = add_tok(r, TOK_STRING, s.data, s.len);
+			if ((rc = read_dollar(p, &s, &next)) == 1)
+				rc = add_tok(r, TOK_STRING, s.data, s.len);
 			p = next;
 		} else if (*p == '"') {
-			buf_reset(&s);
 			for (p++; *p != '\0' && !(*p == '"' && p[1] != '"'); p++) {
 				if (*p == '"')
 					p++;
-				if (buf_append(&s, p, 1) == -1)
-					return -1;
+				if (buf_append(&s, p, 1) == -1) {
+					rc = -1;
+					break;
+				}
 			}
-			if (*p != '"' || s.len == 0) {
-				buf_release(&s);
-				return 0;
-			}
-			rc = add_tok(r, TOK_QIDENT, s.data, s.len);
+			if (rc == 1 && (*p != '"' || s.len == 0))
+				rc = 0;
+			if (rc == 1)
+				rc = add_tok(r, TOK_QIDENT, s.data, s.len);
 			p++;
 		} else if (isalpha((unsigned char)*p) || *p == '_') {
 			while (isalnum((unsigned char)*p) || *p == '_' || *p == '$')
@@ -171,22 +172,22 @@ tokenize(struct reader *r, const char *sql)
 			for (i = 0; i < sizeof(puncts) / sizeof(puncts[0]); i++)
 				if (strncmp(p, puncts[i], strlen(puncts[i])) == 0)
 					break;
-			if (i == sizeof(puncts) / sizeof(puncts[0])) {
-				buf_release(&s);
-				return 0;	/* a number, an operator: not a lone call */
+			if (i == sizeof(puncts) / sizeof(puncts[0]))
+				rc = 0;	/* a number, an operator: not a lone call */
+			else {
+				rc = add_tok(r, TOK_PUNCT, p, strlen(puncts[i]));
+				p += strlen(puncts[i]);
 			}
-			rc = add_tok(r, TOK_PUNCT, p, strlen(puncts[i]));
-			p += strlen(puncts[i]);
 		}
-		if (rc != 1) {
-			buf_release(&s);
-			return rc;
-		}
+		if (rc != 1)
+			break;
 	}
 	buf_release(&s);
-	r->toks[r->n].kind = TOK_END;
-	r->toks[r->n].text = NULL;
-	return 1;
+	if (rc == 1) {
+		r->toks[r->n].kind = TOK_END;
+		r->toks[r->n].text = NULL;
+	}
+	return rc;
 }
 
 static const struct tok *
