@@ -1,6 +1,7 @@
 /* cli.c: the command line: options, the command table, usage and dispatch. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,68 +15,195 @@
 #include "engine/engine.h"
 #include "run.h"
 
+/*
+ * The command line as data, in the style of git's command table: every
+ * option once, with the commands that take it; every command once, with
+ * its operands. getopt's table, --help, each command's usage line and the
+ * check that an option applies to the command are all made from these two
+ * tables, so they cannot drift apart (tests/cli/completion.sh checks the
+ * bash completion against --help).
+ */
+enum opt_kind {
+	OPT_KIND_FLAG,		/* sets an int field to 1 */
+	OPT_KIND_STRING,	/* stores the argument in a const char * field */
+	OPT_KIND_PARSE		/* parse() reads the argument; -1: a usage error */
+};
+
+struct option_row {
+	const char	*name;		/* the long name, without -- */
+	int		 letter;	/* the short option, or 0 */
+	const char	*value;		/* the argument's name in usage; NULL: a flag */
+	enum opt_kind	 kind;
+	size_t		 field;		/* offsetof(struct options, ...) */
+	int		(*parse)(struct options *, const char *);
+	unsigned	 bit;		/* OPT_* for a command's option; 0: global */
+	unsigned	 excludes;	/* OPT_* it may not be given with */
+	const char	*help;
+};
+
 struct command {
 	const char	*name;
 	int		(*run)(struct options *);
-	const char	*args;
+	const char	*operands;	/* after the options, in usage */
 	const char	*summary;
-	unsigned	 accepts;
+	unsigned	 accepts;	/* OPT_* this command takes */
+};
+
+static int parse_form(struct options *, const char *);
+static int parse_timeout(struct options *, const char *);
+
+#define FIELD(f)	offsetof(struct options, f)
+
+static const struct option_row option_rows[] = {
+	{ "root", 0, "DIR", OPT_KIND_STRING, FIELD(root), NULL, 0, 0,
+	    "search below DIR instead of /; state in DIR/var/lib/bucardo-aiven" },
+	{ "state-dir", 0, "DIR", OPT_KIND_STRING, FIELD(state_dir), NULL, 0, 0,
+	    "the backup store (default " DEFAULT_STATE_DIR ")" },
+	{ "pid-dir", 0, "DIR", OPT_KIND_STRING, FIELD(pid_dir), NULL, 0, 0,
+	    "where Bucardo keeps its pid files (default " DEFAULT_PID_DIR ")" },
+	{ "rules", 0, "DIR", OPT_KIND_STRING, FIELD(rules_dir), NULL, 0, 0,
+	    "rewrite rules from DIR instead of the built-in patches/" },
+	{ "lock-timeout", 0, "N", OPT_KIND_PARSE, 0, parse_timeout, 0, 0,
+	    "wait up to N seconds for another run (default 30)" },
+	{ "json", 0, NULL, OPT_KIND_FLAG, FIELD(json), NULL, 0, 0,
+	    "one JSON document on stdout, whatever happens" },
+	{ "quiet", 'q', NULL, OPT_KIND_FLAG, FIELD(quiet), NULL, 0, 0,
+	    "print nothing but errors" },
+	{ "verbose", 'v', NULL, OPT_KIND_FLAG, FIELD(verbose), NULL, 0, 0,
+	    "show each statement found and how it is rewritten" },
+	{ "check", 0, NULL, OPT_KIND_FLAG, FIELD(check), NULL, OPT_CHECK, 0,
+	    "write nothing; say what would change" },
+	{ "diff", 0, NULL, OPT_KIND_FLAG, FIELD(diff), NULL, OPT_DIFF, 0,
+	    "show each change as a unified diff" },
+	{ "force", 0, NULL, OPT_KIND_FLAG, FIELD(force), NULL, OPT_FORCE, 0,
+	    "put the original back even over a file changed since, or not verified" },
+	{ "function", 0, "NAME", OPT_KIND_STRING, FIELD(function), NULL, OPT_FUNCTION, 0,
+	    "the SQL function to call (default " DEFAULT_FUNCTION ")" },
+	{ "form", 0, "plain|guarded", OPT_KIND_PARSE, 0, parse_form, OPT_FORM, 0,
+	    "write the plain or the guarded form (default: each layout's own)" },
+	{ "no-perl-check", 0, NULL, OPT_KIND_FLAG, FIELD(no_perl_check), NULL, OPT_NO_PERL_CHECK,
+	    0, "skip perl -c on the result (the structural check still runs)" },
+	{ "keep-perl-env", 0, NULL, OPT_KIND_FLAG, FIELD(keep_perl_env), NULL, OPT_KEEP_PERL_ENV,
+	    0, "let perl -c see PERL5LIB and PERLLIB, when every directory is trusted" },
+	{ "detailed-exitcodes", 0, NULL, OPT_KIND_FLAG, FIELD(detailed_exitcodes), NULL,
+	    OPT_DETAILED, 0, "exit 0 nothing to do, 2 changed, 4 failed, 6 changed and failed" },
+	{ "reapply", 0, NULL, OPT_KIND_FLAG, FIELD(reapply), NULL, OPT_REAPPLY, 0,
+	    "patch again only the copies patched before (package triggers, the apt hook)" },
+	{ "bucardo-db", 0, "CONNINFO", OPT_KIND_STRING, FIELD(bucardo_db), NULL, OPT_BUCARDO_DB, 0,
+	    "Bucardo's control database: check every database its syncs write to" },
+	{ "module", 0, "FILE", OPT_KIND_STRING, FIELD(module), NULL, OPT_MODULE, OPT_MODULE_STATE,
+	    "judge for FILE, the Bucardo.pm another machine runs" },
+	{ "module-state", 0, "STATE", OPT_KIND_STRING, FIELD(module_state), NULL, OPT_MODULE_STATE,
+	    OPT_MODULE, "judge for a module in STATE: pristine, patched or guarded[:5.0|:5.4]" },
+	{ "binary", 0, "PATH", OPT_KIND_STRING, FIELD(binary), NULL, OPT_BINARY, 0,
+	    "the command the apt hook runs" },
 };
 
 static const struct command commands[] = {
-	{ "status", cmd_status, "[--function NAME] [--form plain|guarded] [FILE ...]",
+	{ "status", cmd_status, "[FILE ...]",
 	    "show every Bucardo.pm, its version and state, and which one perl loads",
 	    OPT_FUNCTION | OPT_FORM },
-	{ "apply", cmd_apply,
-	    "[--check] [--diff] [--function NAME] [--form plain|guarded] [--no-perl-check] "
-	    "[--keep-perl-env] [--detailed-exitcodes] [--reapply] [FILE ...]",
+	{ "apply", cmd_apply, "[FILE ...]",
 	    "rewrite the session_replication_role statements (backing up the original)",
-	    OPT_CHECK | OPT_DIFF | OPT_FUNCTION | OPT_FORM | OPT_NO_PERL_CHECK | OPT_DETAILED |
-	    OPT_KEEP_PERL_ENV | OPT_REAPPLY },
-	{ "revert", cmd_revert, "[--check] [--diff] [--force] [--detailed-exitcodes] [FILE ...]",
-	    "put back the original from the backup store", OPT_CHECK | OPT_DIFF | OPT_FORCE |
-	    OPT_DETAILED },
+	    OPT_CHECK | OPT_DIFF | OPT_FUNCTION | OPT_FORM | OPT_NO_PERL_CHECK | OPT_KEEP_PERL_ENV |
+	    OPT_DETAILED | OPT_REAPPLY },
+	{ "revert", cmd_revert, "[FILE ...]",
+	    "put back the original from the backup store",
+	    OPT_CHECK | OPT_DIFF | OPT_FORCE | OPT_DETAILED },
 	{ "history", cmd_history, "[FILE]",
 	    "list what the backup store holds: when, which file, which version, what was done", 0 },
-	{ "check-db", cmd_check_db, "[--function NAME] [--bucardo-db CONNINFO] "
-	    "[--module FILE | --module-state STATE] [CONNINFO ...]",
+	{ "check-db", cmd_check_db, "[CONNINFO ...]",
 	    "check that the databases Bucardo writes to are ready for the module it runs",
 	    OPT_FUNCTION | OPT_BUCARDO_DB | OPT_MODULE | OPT_MODULE_STATE },
-	{ "hook", cmd_hook, "install [--binary PATH] | remove | status",
+	{ "hook", cmd_hook, "install | remove | status",
 	    "add or remove the apt hook that re-applies after every package operation",
 	    OPT_BINARY },
 };
 
+#define NROWS		(sizeof(option_rows) / sizeof(option_rows[0]))
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+#define LONG_BASE	256	/* getopt_long's val for row i: LONG_BASE + i */
+
+/* "--name VALUE" or "--name", into out (size bytes). */
+static void
+option_words(const struct option_row *r, char *out, size_t size)
+{
+	snprintf(out, size, "--%s%s%s", r->name, r->value ? " " : "", r->value ? r->value : "");
+}
+
+/* One command's usage line: its options from the table, then its operands. */
+static void
+usage_line(FILE *to, const struct command *c)
+{
+	char words[80];
+	size_t i, j;
+
+	fprintf(to, "       %s %s", PROGNAME, c->name);
+	for (i = 0; i < NROWS; i++) {
+		const struct option_row *r = &option_rows[i];
+
+		if (r->bit == 0 || !(c->accepts & r->bit))
+			continue;
+		/* Two options that exclude each other are one choice: [--a X | --b Y]. */
+		for (j = 0; j < i; j++)
+			if (option_rows[j].bit & r->excludes && c->accepts & option_rows[j].bit)
+				break;
+		if (j < i)
+			continue;
+		option_words(r, words, sizeof(words));
+		fprintf(to, " [%s", words);
+		for (j = i + 1; j < NROWS; j++)
+			if (option_rows[j].bit & r->excludes && c->accepts & option_rows[j].bit) {
+				option_words(&option_rows[j], words, sizeof(words));
+				fprintf(to, " | %s", words);
+			}
+		fputc(']', to);
+	}
+	fprintf(to, " %s\n", c->operands);
+}
+
 static void
 usage(FILE *to)
 {
-	size_t i;
+	char words[80], names[80];
+	size_t i, k;
 
-	fprintf(to, "usage: %s [--root DIR] [--state-dir DIR] [--json] [-q] [-v] COMMAND [ARGS]\n",
-	    PROGNAME);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(to, "       %s %s %s\n", PROGNAME, commands[i].name, commands[i].args);
+	fprintf(to, "usage: %s [global options] COMMAND [options] [operands]\n", PROGNAME);
+	for (k = 0; k < NCOMMANDS; k++)
+		usage_line(to, &commands[k]);
 	fprintf(to, "\ncommands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(to, "\nglobal options:\n"
-	    "  --root DIR        search below DIR instead of /; state in DIR/var/lib/bucardo-aiven\n"
-	    "  --state-dir DIR   backup store (default %s)\n"
-	    "  --pid-dir DIR     where Bucardo keeps its pid files (default %s)\n"
-	    "  --rules DIR       rewrite rules from DIR instead of the built-in patches/\n"
-	    "  --binary PATH     hook install: the command the apt hook runs\n"
-	    "  --form FORM       apply: write the plain or the guarded form (default: each\n"
-	    "                    layout's own; see bucardo-aiven(8))\n"
-	    "  --lock-timeout N  wait up to N seconds for another run (default 30)\n"
-	    "  --keep-perl-env   apply: let perl -c see PERL5LIB and PERL5OPT (ignored by\n"
-	    "                    default: they would run code not root's)\n"
-	    "  --detailed-exitcodes  apply, revert: 0 nothing to do, 2 changed, 4 failed,\n"
-	    "                    6 changed and failed (Puppet's codes)\n"
-	    "  --json            one JSON document on stdout\n"
-	    "  -q, --quiet       print nothing but errors\n"
-	    "  -v, --verbose     show each statement found and how it is rewritten\n"
-	    "  -h, --help        this text;  -V, --version  the version\n"
-	    "\nSee bucardo-aiven(8).\n", DEFAULT_STATE_DIR, DEFAULT_PID_DIR);
+	for (k = 0; k < NCOMMANDS; k++)
+		fprintf(to, "  %-9s %s\n", commands[k].name, commands[k].summary);
+	fprintf(to, "\nglobal options:\n");
+	for (i = 0; i < NROWS; i++) {
+		const struct option_row *r = &option_rows[i];
+
+		if (r->bit != 0)
+			continue;
+		option_words(r, words, sizeof(words));
+		if (r->letter)
+			fprintf(to, "  -%c, %-21s %s\n", r->letter, words, r->help);
+		else
+			fprintf(to, "  %-25s %s\n", words, r->help);
+	}
+	fprintf(to, "  -h, --help                this text\n"
+	    "  -V, --version             the version\n"
+	    "\ncommand options:\n");
+	for (i = 0; i < NROWS; i++) {
+		const struct option_row *r = &option_rows[i];
+		size_t used = 0;
+
+		if (r->bit == 0)
+			continue;
+		names[0] = '\0';
+		for (k = 0; k < NCOMMANDS; k++)
+			if (commands[k].accepts & r->bit)
+				used += (size_t)snprintf(names + used, used < sizeof(names) ?
+				    sizeof(names) - used : 0, "%s%s", used ? ", " : "", commands[k].name);
+		option_words(r, words, sizeof(words));
+		fprintf(to, "  %-25s (%s) %s\n", words, names, r->help);
+	}
+	fprintf(to, "\nSee bucardo-aiven(8).\n");
 }
 
 /*
@@ -106,17 +234,49 @@ place(const struct options *o, const char *given, const char *fallback, struct f
 }
 
 static int
-parse_timeout(const char *s, unsigned *out)
+parse_timeout(struct options *o, const char *s)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || v > 86400)
+	if (errno != 0 || *end != '\0' || end == s || v > 86400) {
+		run_complain("--lock-timeout: '%s' is not a number of seconds (0 to 86400)", s);
 		return -1;
-	*out = (unsigned)v;
+	}
+	o->lock_timeout = (unsigned)v;
 	return 0;
+}
+
+static int
+parse_form(struct options *o, const char *s)
+{
+	if ((o->form = rules_form_from_name(s)) == RULE_FORMS) {
+		run_complain("--form %s: plain or guarded", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Set what row i stands for; -1 when its argument is a usage error. */
+static int
+option_set(struct options *o, const struct option_row *r, const char *arg)
+{
+	char *base = (char *)o;
+
+	o->seen |= r->bit;
+	switch (r->kind) {
+	case OPT_KIND_FLAG:
+		*(int *)(void *)(base + r->field) = 1;
+		return 0;
+	case OPT_KIND_STRING:
+		*(const char **)(void *)(base + r->field) = arg;
+		return 0;
+	case OPT_KIND_PARSE:
+		return r->parse(o, arg);
+	}
+	return -1;
 }
 
 /*
@@ -134,42 +294,14 @@ struct outcome {
 static int
 cli_run(int argc, char *argv[], struct outcome *out)
 {
-	enum { LONG_ROOT = 256, LONG_STATE, LONG_PID, LONG_RULES, LONG_FUNCTION, LONG_CHECK,
-		LONG_DIFF, LONG_NO_PERL, LONG_DETAILED, LONG_FORCE, LONG_JSON, LONG_LOCK,
-		LONG_KEEP_ENV, LONG_BUCARDO_DB, LONG_REAPPLY, LONG_BINARY, LONG_FORM, LONG_MODULE,
-		LONG_MODULE_STATE };
-	static const struct option longopts[] = {
-		{ "root", required_argument, NULL, LONG_ROOT },
-		{ "state-dir", required_argument, NULL, LONG_STATE },
-		{ "pid-dir", required_argument, NULL, LONG_PID },
-		{ "rules", required_argument, NULL, LONG_RULES },
-		{ "lock-timeout", required_argument, NULL, LONG_LOCK },
-		{ "function", required_argument, NULL, LONG_FUNCTION },
-		{ "check", no_argument, NULL, LONG_CHECK },
-		{ "diff", no_argument, NULL, LONG_DIFF },
-		{ "no-perl-check", no_argument, NULL, LONG_NO_PERL },
-		{ "keep-perl-env", no_argument, NULL, LONG_KEEP_ENV },
-		{ "detailed-exitcodes", no_argument, NULL, LONG_DETAILED },
-		{ "force", no_argument, NULL, LONG_FORCE },
-		{ "bucardo-db", required_argument, NULL, LONG_BUCARDO_DB },
-		{ "reapply", no_argument, NULL, LONG_REAPPLY },
-		{ "binary", required_argument, NULL, LONG_BINARY },
-		{ "form", required_argument, NULL, LONG_FORM },
-		{ "module", required_argument, NULL, LONG_MODULE },
-		{ "module-state", required_argument, NULL, LONG_MODULE_STATE },
-		{ "json", no_argument, NULL, LONG_JSON },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct option longopts[NROWS + 3];
+	char shortopts[2 * NROWS + 8];
 	struct options o;
 	struct fsroot fs = FSROOT_INIT, host = FSROOT_INIT;
 	struct err e = ERR_INIT;
 	const struct command *cmd = NULL;
 	struct stat st;
-	size_t i;
+	size_t i, k;
 	int c, status = EXIT_FAILED;
 
 	memset(&o, 0, sizeof(o));
@@ -181,40 +313,36 @@ cli_run(int argc, char *argv[], struct outcome *out)
 	o.function = DEFAULT_FUNCTION;
 	o.form = RULE_FORMS;
 	o.lock_timeout = 30;
-	while ((c = getopt_long(argc, argv, "qvhV", longopts, NULL)) != -1) {
+	/* getopt's tables, from option_rows. */
+	k = 0;
+	shortopts[k++] = 'h';
+	shortopts[k++] = 'V';
+	for (i = 0; i < NROWS; i++) {
+		longopts[i] = (struct option){ option_rows[i].name,
+		    option_rows[i].value ? required_argument : no_argument, NULL, LONG_BASE + (int)i };
+		if (option_rows[i].letter) {
+			shortopts[k++] = (char)option_rows[i].letter;
+			if (option_rows[i].value)
+				shortopts[k++] = ':';
+		}
+	}
+	shortopts[k] = '\0';
+	longopts[NROWS] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[NROWS + 1] = (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[NROWS + 2] = (struct option){ NULL, 0, NULL, 0 };
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c >= LONG_BASE && c < LONG_BASE + (int)NROWS) {
+			if (option_set(&o, &option_rows[c - LONG_BASE], optarg) == -1)
+				return EXIT_USAGE;
+			continue;
+		}
+		for (i = 0; i < NROWS && option_rows[i].letter != c; i++)
+			;
+		if (c != 0 && i < NROWS) {
+			option_set(&o, &option_rows[i], optarg);
+			continue;
+		}
 		switch (c) {
-		case LONG_ROOT: o.root = optarg; break;
-		case LONG_STATE: o.state_dir = optarg; break;
-		case LONG_PID: o.pid_dir = optarg; break;
-		case LONG_RULES: o.rules_dir = optarg; break;
-		case LONG_FUNCTION: o.function = optarg; o.seen |= OPT_FUNCTION; break;
-		case LONG_CHECK: o.check = 1; o.seen |= OPT_CHECK; break;
-		case LONG_DIFF: o.diff = 1; o.seen |= OPT_DIFF; break;
-		case LONG_NO_PERL: o.no_perl_check = 1; o.seen |= OPT_NO_PERL_CHECK; break;
-		case LONG_KEEP_ENV: o.keep_perl_env = 1; o.seen |= OPT_KEEP_PERL_ENV; break;
-		case LONG_DETAILED: o.detailed_exitcodes = 1; o.seen |= OPT_DETAILED; break;
-		case LONG_FORCE: o.force = 1; o.seen |= OPT_FORCE; break;
-		case LONG_BUCARDO_DB: o.bucardo_db = optarg; o.seen |= OPT_BUCARDO_DB; break;
-		case LONG_REAPPLY: o.reapply = 1; o.seen |= OPT_REAPPLY; break;
-		case LONG_BINARY: o.binary = optarg; o.seen |= OPT_BINARY; break;
-		case LONG_MODULE: o.module = optarg; o.seen |= OPT_MODULE; break;
-		case LONG_MODULE_STATE: o.module_state = optarg; o.seen |= OPT_MODULE_STATE; break;
-		case LONG_FORM:
-			if ((o.form = rules_form_from_name(optarg)) == RULE_FORMS) {
-				run_complain("--form %s: plain or guarded", optarg);
-				return EXIT_USAGE;
-			}
-			o.seen |= OPT_FORM;
-			break;
-		case LONG_JSON: o.json = 1; break;
-		case LONG_LOCK:
-			if (parse_timeout(optarg, &o.lock_timeout) == -1) {
-				run_complain("--lock-timeout: '%s' is not a number of seconds", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'q': o.quiet = 1; break;
-		case 'v': o.verbose = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V':
 			out->command = "version";
@@ -247,14 +375,19 @@ cli_run(int argc, char *argv[], struct outcome *out)
 	out->command = cmd->name;
 	out->check = o.check;
 	out->detailed = o.detailed_exitcodes;
-	if (o.seen & ~cmd->accepts) {
-		run_complain("%s: an option given does not apply to this command; try --help", cmd->name);
-		return EXIT_USAGE;
-	}
-	if ((o.seen & OPT_MODULE) && (o.seen & OPT_MODULE_STATE)) {
-		run_complain("check-db: --module and --module-state are two ways to say the same; "
-		    "give one");
-		return EXIT_USAGE;
+	for (i = 0; i < NROWS; i++) {
+		const struct option_row *r = &option_rows[i];
+
+		if ((o.seen & r->bit) && !(cmd->accepts & r->bit)) {
+			run_complain("%s: --%s does not apply to this command; try --help",
+			    cmd->name, r->name);
+			return EXIT_USAGE;
+		}
+		if ((o.seen & r->bit) && (o.seen & r->excludes)) {
+			run_complain("%s: --%s and the option it excludes are two ways to say the "
+			    "same; give one", cmd->name, r->name);
+			return EXIT_USAGE;
+		}
 	}
 	if (!rules_function_ok(o.function)) {
 		run_complain("--function %s: not a plain SQL function name (schema.name, letters, "

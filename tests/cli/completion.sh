@@ -56,4 +56,20 @@ for helpers in without with; do
 	check "$helpers: hook --binary" test "$(c bucardo-aiven hook install --bi)" = "--binary"
 done
 
+# The completion offers exactly what the command table takes: each command's
+# options and the global ones, as --help (made from the table) lists them.
+help=$("$BA" --help)
+globals=$(printf '%s\n' "$help" | sed -n '/^global options:/,/^$/p' |
+    grep -o -- '--[a-z-]*' | sort -u | tr '\n' ' ')
+check "the completion offers the global options --help lists" \
+    test "$(complete_words without bucardo-aiven --) " = "$globals"
+for cmd in status apply revert history check-db hook; do
+	want=$(printf '%s\n' "$help" | grep -E "^ +bucardo-aiven $cmd( |\$)" |
+	    grep -o -- '--[a-z-]*' | sort -u | tr '\n' ' ')
+	got=$(complete_words without bucardo-aiven "$cmd" -- | tr ' ' '\n' |
+	    grep -vx -- '--json\|--quiet\|--verbose' | sort -u | tr '\n' ' ')
+	check "$cmd: the completion offers the options --help gives it (${want:-none})" \
+	    test "$got" = "$want"
+done
+
 done_testing
