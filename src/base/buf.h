@@ -24,6 +24,12 @@ int	buf_printf(struct buf *b, const char *fmt, ...)
  */
 int	buf_read_fd(struct buf *b, int fd, size_t limit);
 
+/*
+ * A new string formatted as printf does, which the caller frees; NULL when
+ * memory runs out (or the format fails). For messages built in one go.
+ */
+char	*str_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Hand the data to the caller (who must free() it) and reset b. */
 char	*buf_detach(struct buf *b, size_t *len);
 void	buf_reset(struct buf *b);

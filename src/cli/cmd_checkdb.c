@@ -22,21 +22,6 @@ struct module_view {
 	char			*problem;	/* why it cannot be judged: the run fails */
 };
 
-static char *
-fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) == -1)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 /* As `bucardo-aiven apply` leaves a module: patched, plain form. */
 static void
@@ -61,17 +46,17 @@ judge_text(const struct options *o, struct module_view *v, const char *text, siz
 	rc = o->rules_dir != NULL ? rules_load_dir(&rs, o->host, o->rules_dir, &e) :
 	    rules_load_builtin(&rs, &e);
 	if (rc != 0 || rewrite_analyze(&a, &rs, o->function, text, len, &e) == -1) {
-		v->problem = fmt("%s: %s", v->path, e.msg);
+		v->problem = str_format("%s: %s", v->path, e.msg);
 		goto done;
 	}
 	v->state = rewrite_state_name(a.state);
 	v->version = a.version != NULL ? strdup(a.version) : NULL;
 	if (judge_module_from_analysis(&v->m, &a) == -1) {
 		if (a.other_function != NULL)
-			v->problem = fmt("%s calls %s, not %s: run check-db with --function %s",
+			v->problem = str_format("%s calls %s, not %s: run check-db with --function %s",
 			    v->path, a.other_function, o->function, a.other_function);
 		else
-			v->problem = fmt("%s: unsupported: %s; Bucardo runs statements this "
+			v->problem = str_format("%s: unsupported: %s; Bucardo runs statements this "
 			    "tool cannot judge", v->path, a.reason);
 		goto done;
 	}
@@ -100,7 +85,7 @@ find_module(struct options *o, struct module_view *v)
 
 	run_discover_options(o, &dopt);
 	if (discover_modules(&d, &dopt, &e) == -1) {
-		assume_patched(v, fmt("cannot tell which Bucardo.pm Bucardo loads (%s): judged "
+		assume_patched(v, str_format("cannot tell which Bucardo.pm Bucardo loads (%s): judged "
 		    "as `bucardo-aiven apply` leaves it, patched", e.msg));
 		goto done;
 	}
@@ -117,13 +102,13 @@ find_module(struct options *o, struct module_view *v)
 	v->path = strdup(copy->path);
 	if (copy->untrusted) {
 		v->state = "untrusted";
-		v->problem = fmt("%s; so what Bucardo runs cannot be judged", copy->why);
+		v->problem = str_format("%s; so what Bucardo runs cannot be judged", copy->why);
 		goto done;
 	}
 	got = atomic_open(&t, o->fs, copy->path, copy->asked, &tr, &e);
 	if (got == FSROOT_UNTRUSTED) {
 		v->state = "untrusted";
-		v->problem = fmt("%s; so what Bucardo runs cannot be judged", e.msg);
+		v->problem = str_format("%s; so what Bucardo runs cannot be judged", e.msg);
 	} else if (got == -1)
 		v->problem = strdup(e.msg);
 	else
@@ -550,7 +535,7 @@ json_db(const char *function, const struct checkdb_db *d, int judged)
 	json_object_object_add(o, "fix", jstr(d->fix));
 	json_object_object_add(o, "note", jstr(d->note));
 	error = !judged ? strdup("not judged: what Bucardo.pm runs here is not known") :
-	    d->ready ? NULL : fmt("%s; fix: %s", d->reason ? d->reason : "not ready",
+	    d->ready ? NULL : str_format("%s; fix: %s", d->reason ? d->reason : "not ready",
 	    d->fix ? d->fix : "?");
 	json_object_object_add(o, "error", jstr(error));
 	free(error);

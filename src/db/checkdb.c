@@ -32,21 +32,6 @@ struct checkdb_run {
 	struct checkdb_report		*r;
 };
 
-static char *
-fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) == -1)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 static char *
 xstrdup(const char *s)
@@ -159,7 +144,7 @@ echo_conninfo(const struct pq_api *pq, const char *raw, size_t index,
 		if (*raw == '\0')
 			return strdup("(libpq defaults)");
 		if (redact_may_hold_secret(raw))
-			return fmt("conninfo #%zu", index + 1);
+			return str_format("conninfo #%zu", index + 1);
 		buf_puts(&b, "dbname=");
 		put_value(&b, secrets, raw);
 		return buf_detach(&b, NULL);
@@ -171,7 +156,7 @@ echo_conninfo(const struct pq_api *pq, const char *raw, size_t index,
 			*how |= CONNINFO_SCHEME_CASE;
 		if (!redact_may_hold_secret(raw))
 			return redact_scrub(secrets, raw);
-		return fmt("conninfo #%zu", index + 1);
+		return str_format("conninfo #%zu", index + 1);
 	}
 	*how = CONNINFO_PARSED;
 	for (i = 0; i < sizeof(first) / sizeof(first[0]); i++)
@@ -248,16 +233,16 @@ checkdb_conninfo_problem(const char *conninfo, size_t index)
 	if ((opts = pq->PQconninfoParse(conninfo, &msg)) == NULL) {
 		line = first_line(msg);
 		if (redact_may_hold_secret(conninfo))
-			out = fmt("%s: not a valid conninfo string or URI (libpq's complaint is "
+			out = str_format("%s: not a valid conninfo string or URI (libpq's complaint is "
 			    "not shown: it could quote the password); write it as psql takes "
 			    "it: 'host=HOST port=5432 dbname=DB user=USER' or "
 			    "postgres://USER@HOST:5432/DB", echo ? echo : "?");
 		else
-			out = fmt("%s: not a valid conninfo string or URI: %s", echo ? echo : "?",
+			out = str_format("%s: not a valid conninfo string or URI: %s", echo ? echo : "?",
 			    line ? line : "?");
 	} else if ((why = bad_setting(opts, &keyword, &value)) != NULL) {
 		shown = redact_scrub(&secrets, value);
-		out = fmt("%s: %s '%s' %s", echo ? echo : "?", keyword, shown ? shown : "?", why);
+		out = str_format("%s: %s '%s' %s", echo ? echo : "?", keyword, shown ? shown : "?", why);
 	}
 	if (msg != NULL)
 		pq->PQfreemem(msg);
@@ -338,7 +323,7 @@ explain_connection(const struct pq_api *pq, PGconn *c, const char *raw, int how,
 			*reason = strdup("not a valid conninfo string or URI (libpq's "
 			    "complaint is not shown: it could quote the password)");
 		else
-			*reason = fmt("not a valid conninfo string or URI: %s",
+			*reason = str_format("not a valid conninfo string or URI: %s",
 			    line ? line : "");
 		*fix = strdup("write it as psql takes it: 'host=HOST port=5432 "
 		    "dbname=DB user=USER' or postgres://USER@HOST:5432/DB");
@@ -346,23 +331,23 @@ explain_connection(const struct pq_api *pq, PGconn *c, const char *raw, int how,
 		return;
 	}
 	if (malformed_message(line)) {
-		*reason = fmt("malformed connection settings: %s", line);
+		*reason = str_format("malformed connection settings: %s", line);
 		*fix = strdup("correct that setting: libpq refused it before trying to connect");
 	} else if (pq->PQconnectionNeedsPassword(c)) {
-		*reason = fmt("the server asks for a password and none was given (%s)",
+		*reason = str_format("the server asks for a password and none was given (%s)",
 		    line ? line : "");
 		*fix = strdup("set PGPASSWORD, or add host:port:dbname:user:password to "
 		    "~/.pgpass (mode 0600), or put password= in CONNINFO");
 	} else if (line != NULL && strstr(line, "authentication failed") != NULL) {
-		*reason = fmt("authentication failed: %s", line);
+		*reason = str_format("authentication failed: %s", line);
 		*fix = strdup("check the user name and its password (PGPASSWORD, "
 		    "~/.pgpass or password= in CONNINFO) and that pg_hba.conf lets "
 		    "this user in from this host");
 	} else if (line != NULL && strstr(line, "does not exist") != NULL) {
-		*reason = fmt("cannot connect: %s", line);
+		*reason = str_format("cannot connect: %s", line);
 		*fix = strdup("check dbname and user: they must exist on this server");
 	} else {
-		*reason = fmt("cannot connect: %s", line ? line : "");
+		*reason = str_format("cannot connect: %s", line ? line : "");
 		*fix = strdup("check host, port and sslmode, that the server is running, "
 		    "and that a firewall (on Aiven: the service's allowed IP addresses) "
 		    "lets this host reach it");
@@ -527,7 +512,7 @@ try_statements(const struct pq_api *pq, PGconn *c, const char *qfunction, struct
 	} else
 		d->facts.can_set = 0;
 	pq->PQclear(run(pq, c, "rollback to savepoint bucardo_aiven_check", NULL, &ignored));
-	if (qfunction != NULL && (sql = fmt("select %s($1::text)", qfunction)) != NULL)
+	if (qfunction != NULL && (sql = str_format("select %s($1::text)", qfunction)) != NULL)
 		for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
 			call = &d->calls[d->ncalls++];
 			call->arg = args[i];
@@ -545,7 +530,7 @@ try_statements(const struct pq_api *pq, PGconn *c, const char *qfunction, struct
 			if (call->value != NULL && strcmp(call->value, args[i]) == 0)
 				call->ok = d->facts.call_ok[i] = 1;
 			else
-				call->error = fmt("the call returned, but " SRR " is then %s, "
+				call->error = str_format("the call returned, but " SRR " is then %s, "
 				    "not %s", call->value ? call->value : "unset", args[i]);
 		}
 	pq->PQclear(run(pq, c, "rollback", NULL, &ignored));
@@ -638,7 +623,7 @@ probe(struct checkdb_run *k, const char *raw, int how, struct checkdb_db *d)
 	    NULL, &error);
 	if (res == NULL) {
 		d->facts.connected = 0;
-		d->reason = fmt("cannot ask the server who we are: %s", error);
+		d->reason = str_format("cannot ask the server who we are: %s", error);
 		d->fix = strdup("check that this is a PostgreSQL server, not a pooler "
 		    "that refuses plain queries");
 		goto done;
@@ -672,7 +657,7 @@ probe(struct checkdb_run *k, const char *raw, int how, struct checkdb_db *d)
 	 * the function, and it may have been created without the extension.
 	 */
 	if ((qfunction = quoted_function(pq, c, function)) != NULL &&
-	    (signature = fmt("%s(text)", qfunction)) != NULL) {
+	    (signature = str_format("%s(text)", qfunction)) != NULL) {
 		res = run(pq, c, "select p::oid, has_function_privilege(p::oid, 'EXECUTE') "
 		    "from (select to_regprocedure($1) as p) s", signature, &error);
 		if (res == NULL) {
@@ -685,7 +670,7 @@ probe(struct checkdb_run *k, const char *raw, int how, struct checkdb_db *d)
 			pq->PQclear(res);
 		}
 	} else
-		d->lookup_error = fmt("cannot quote the function name %s", function);
+		d->lookup_error = str_format("cannot quote the function name %s", function);
 	try_statements(pq, c, d->facts.function_exists == 1 ? qfunction : NULL, d);
 	ask_indexes(pq, c, d);
 done:
@@ -707,19 +692,19 @@ function_words(const char *function, const struct checkdb_db *d, char **reason, 
 		if (!d->calls[i].ok && bad == NULL)
 			bad = &d->calls[i];
 	if (d->lookup_error != NULL) {
-		*reason = fmt("cannot look up %s(text): %s", function, d->lookup_error);
+		*reason = str_format("cannot look up %s(text): %s", function, d->lookup_error);
 		/* Without USAGE on the schema, even looking the name up fails. */
 		if (strstr(d->lookup_error, "permission denied for schema") != NULL &&
 		    (schema = strndup(function, strcspn(function, "."))) != NULL &&
 		    (role = role_sql(d->user != NULL ? d->user : "USER")) != NULL)
-			*fix = fmt("run `GRANT USAGE ON SCHEMA %s TO %s;` as the schema's owner "
+			*fix = str_format("run `GRANT USAGE ON SCHEMA %s TO %s;` as the schema's owner "
 			    "or the service's admin user", schema, role);
 		else
 			*fix = strdup("check that the user may use the function's schema");
 	} else if (d->facts.function_exists == 0) {
-		*reason = fmt("%s(text) does not exist in this database", function);
+		*reason = str_format("%s(text) does not exist in this database", function);
 		if (!function_in_aiven_extras(function))
-			*fix = fmt("create %s(text), SECURITY DEFINER and owned by a role that "
+			*fix = str_format("create %s(text), SECURITY DEFINER and owned by a role that "
 			    "may set " SRR ", calling set_config('" SRR "', $1, false); or "
 			    "name the function that exists with --function", function);
 		else if (d->extension_version != NULL)
@@ -730,18 +715,18 @@ function_words(const char *function, const struct checkdb_db *d, char **reason, 
 			*fix = strdup(CREATE_EXTENSION_FIX);
 	} else if (d->facts.function_executable == 0) {
 		role = role_sql(d->user != NULL ? d->user : "USER");
-		*reason = fmt("user %s may not EXECUTE %s(text)", d->user ? d->user : "?",
+		*reason = str_format("user %s may not EXECUTE %s(text)", d->user ? d->user : "?",
 		    function);
-		*fix = fmt("run `GRANT EXECUTE ON FUNCTION %s(text) TO %s;` as the function's "
+		*fix = str_format("run `GRANT EXECUTE ON FUNCTION %s(text) TO %s;` as the function's "
 		    "owner or the service's admin user", function, role ? role : "USER");
 	} else if (bad != NULL) {
-		*reason = fmt("%s('%s') failed: %s", function, bad->arg,
+		*reason = str_format("%s('%s') failed: %s", function, bad->arg,
 		    bad->error ? bad->error : "unknown error");
-		*fix = fmt("check the function (\\sf %s in psql): it must be SECURITY DEFINER, "
+		*fix = str_format("check the function (\\sf %s in psql): it must be SECURITY DEFINER, "
 		    "owned by a role that may set " SRR ", and call set_config('" SRR "', "
 		    "$1, false)", function);
 	} else {
-		*reason = fmt("%s could not be tried", function);
+		*reason = str_format("%s could not be tried", function);
 		*fix = strdup("run again, or try the calls by hand in psql");
 	}
 	free(role);
@@ -795,13 +780,13 @@ explain(const struct checkdb_options *o, struct checkdb_db *d)
 	switch (d->verdict) {
 	case JUDGE_READY:
 		if (o->module.form == JUDGE_SET)
-			d->note = fmt("Bucardo's unpatched module works here: user %s may SET "
+			d->note = str_format("Bucardo's unpatched module works here: user %s may SET "
 			    SRR "%s", user, d->superuser == 1 ? " (a superuser)" : "");
 		else if (o->module.form == JUDGE_GUARD && d->facts.function_exists == 0)
-			d->note = fmt("the guarded module sets " SRR " itself here: user %s "
+			d->note = str_format("the guarded module sets " SRR " itself here: user %s "
 			    "may, and %s does not exist", user, function);
 		else
-			d->note = fmt("Bucardo with the %s module will work",
+			d->note = str_format("Bucardo with the %s module will work",
 			    judge_form_name(o->module.form));
 		break;
 	case JUDGE_READY_UNTOUCHED:
@@ -810,7 +795,7 @@ explain(const struct checkdb_options *o, struct checkdb_db *d)
 	case JUDGE_NO_CONNECTION:
 		break;	/* reason and fix come from the connection */
 	case JUDGE_NEEDS_APPLY:
-		d->reason = fmt("Bucardo.pm is pristine: Bucardo runs SET " SRR " here, and "
+		d->reason = str_format("Bucardo.pm is pristine: Bucardo runs SET " SRR " here, and "
 		    "user %s may not (%s)", user, d->set_error ? d->set_error :
 		    "refused");
 		if (d->facts.function_exists == 1 && d->facts.call_ok[0] == 1)
@@ -818,18 +803,18 @@ explain(const struct checkdb_options *o, struct checkdb_db *d)
 			    "restart Bucardo: the function works here");
 		else {
 			function_words(function, d, &reason, &fix);
-			d->fix = fmt("run `bucardo-aiven apply` on the Bucardo host, then "
+			d->fix = str_format("run `bucardo-aiven apply` on the Bucardo host, then "
 			    "restart Bucardo; and %s, since %s", fix ? fix : "?",
 			    reason ? reason : "?");
 		}
 		break;
 	case JUDGE_NEEDS_FUNCTION:
 		function_words(function, d, &reason, &fix);
-		d->reason = fmt("%s: the %s module calls it on every database it writes to, "
+		d->reason = str_format("%s: the %s module calls it on every database it writes to, "
 		    "superusers included", reason ? reason : "?",
 		    judge_form_name(o->module.form));
 		if (d->facts.can_set == 1)
-			d->fix = fmt("%s; or, as user %s may SET " SRR " here, run Bucardo "
+			d->fix = str_format("%s; or, as user %s may SET " SRR " here, run Bucardo "
 			    "unpatched (bucardo-aiven revert) if every database allows it",
 			    fix ? fix : "?", user);
 		else {
@@ -838,7 +823,7 @@ explain(const struct checkdb_options *o, struct checkdb_db *d)
 		}
 		break;
 	case JUDGE_NEEDS_BOTH:
-		d->reason = fmt("Bucardo.pm is only partly patched: it runs SET " SRR " in "
+		d->reason = str_format("Bucardo.pm is only partly patched: it runs SET " SRR " in "
 		    "one place and calls %s in the other, and user %s may %s", function,
 		    user, d->facts.can_set == 1 ? "SET it but the call fails" : "not SET it");
 		d->fix = strdup("run `bucardo-aiven apply` on the Bucardo host to finish the "
@@ -846,10 +831,10 @@ explain(const struct checkdb_options *o, struct checkdb_db *d)
 		break;
 	case JUDGE_REBUILD_INDEX:
 		index_words(d, &tables, &fixes);
-		d->reason = fmt("rebuild_index is set for %s: Bucardo then runs UPDATE "
+		d->reason = str_format("rebuild_index is set for %s: Bucardo then runs UPDATE "
 		    "pg_class SET relhasindex here, which user %s may not do (it takes a "
 		    "superuser, whatever the patch)", tables ? tables : "?", user);
-		d->fix = fmt("clear it: %s", fixes ? fixes : "?");
+		d->fix = str_format("clear it: %s", fixes ? fixes : "?");
 		break;
 	}
 	free(tables);
@@ -974,7 +959,7 @@ add_index(struct checkdb_db *d, const struct bucardodb_table *t, const char *syn
 	memset(v, 0, sizeof(*v));
 	v->has_indexes = JUDGE_UNKNOWN;
 	v->from_table = from_table;
-	v->table = fmt("%s.%s", t->schema ? t->schema : "?", t->name ? t->name : "?");
+	v->table = str_format("%s.%s", t->schema ? t->schema : "?", t->name ? t->name : "?");
 	v->sync = strdup(sync);
 	return v->table != NULL && v->sync != NULL ? 0 : -1;
 }
@@ -984,11 +969,11 @@ static char *
 left_out(const struct bucardodb_db *db, const char *name)
 {
 	if (db == NULL)
-		return fmt("%s is not in bucardo.db", name);
+		return str_format("%s is not in bucardo.db", name);
 	if (db->status != NULL && strcmp(db->status, "inactive") == 0)
 		return strdup("inactive: Bucardo skips it");
 	if (db->dbtype != NULL && strcmp(db->dbtype, "postgres") != 0)
-		return fmt("a %s database: session_replication_role is PostgreSQL's",
+		return str_format("a %s database: session_replication_role is PostgreSQL's",
 		    db->dbtype);
 	return NULL;
 }
@@ -1018,7 +1003,7 @@ warn_rebuild_index(struct checkdb_report *r, size_t first, const struct bucardod
 			sync_level = 1;
 			continue;
 		}
-		if ((full = fmt("%s.%s", x->schema ? x->schema : "?",
+		if ((full = str_format("%s.%s", x->schema ? x->schema : "?",
 		    x->name ? x->name : "?")) == NULL) {
 			rc = -1;
 			break;
@@ -1030,7 +1015,7 @@ warn_rebuild_index(struct checkdb_report *r, size_t first, const struct bucardod
 				    strcmp(r->dbs[i].indexes[j].sync, s->name) == 0 &&
 				    strcmp(r->dbs[i].indexes[j].table, full) == 0)
 					buf_printf(&dbs, "%s%s", dbs.len ? ", " : "", r->dbs[i].name);
-		rc |= push(&r->warnings, &r->nwarnings, fmt("table %s has rebuild_index set "
+		rc |= push(&r->warnings, &r->nwarnings, str_format("table %s has rebuild_index set "
 		    "(its own setting, which wins over sync %s's): Bucardo switches its "
 		    "indexes off with UPDATE pg_class SET relhasindex on %s, which takes a "
 		    "superuser whatever the patch; clear it: bucardo update table %s "
@@ -1039,7 +1024,7 @@ warn_rebuild_index(struct checkdb_report *r, size_t first, const struct bucardod
 		free(full);
 	}
 	if (sync_level)
-		rc |= push(&r->warnings, &r->nwarnings, fmt("sync %s has rebuild_index set: "
+		rc |= push(&r->warnings, &r->nwarnings, str_format("sync %s has rebuild_index set: "
 		    "for its tables without a setting of their own, Bucardo switches indexes "
 		    "off with UPDATE pg_class SET relhasindex on the databases it writes to, "
 		    "which takes a superuser whatever the patch; clear it: bucardo update "
@@ -1114,7 +1099,7 @@ plan(struct checkdb_run *k, const struct bucardodb *b, size_t first)
 				continue;
 			}
 			if ((d = bucardo_entry(k->r, first, m->db)) == NULL ||
-			    push(&d->roles, &d->nroles, fmt("%s (%s)", s->name,
+			    push(&d->roles, &d->nroles, str_format("%s (%s)", s->name,
 			    m->role ? m->role : "target")) == -1)
 				goto done;
 			m->checked = 1;
@@ -1167,10 +1152,10 @@ check_bucardo_db(struct checkdb_run *k, const struct bucardodb_db *db, struct ch
 
 	if (bucardodb_dsn_broken(db)) {
 		d->facts.unusable = 1;
-		d->reason = fmt("database %s has a DSN stored (bucardo.db.dbdsn): Bucardo "
+		d->reason = str_format("database %s has a DSN stored (bucardo.db.dbdsn): Bucardo "
 		    "5.5.0 and 5.6.0 connect to it as \"TEST\" followed by the DSN, which no "
 		    "DBI driver takes, so Bucardo cannot connect to it at all", d->name);
-		d->fix = fmt("store the connection as separate settings instead: bucardo "
+		d->fix = str_format("store the connection as separate settings instead: bucardo "
 		    "update db %s dsn='' dbhost=HOST dbport=PORT dbname=DB dbuser=USER",
 		    d->name);
 		return 0;
@@ -1183,17 +1168,17 @@ check_bucardo_db(struct checkdb_run *k, const struct bucardodb_db *db, struct ch
 	d->conninfo = echo_conninfo(pq, conninfo, 0, &k->secrets, &how);
 	if ((opts = pq->PQconninfoParse(conninfo, &msg)) == NULL) {
 		d->facts.unusable = 1;
-		d->reason = fmt("Bucardo's settings for database %s make a connection string "
+		d->reason = str_format("Bucardo's settings for database %s make a connection string "
 		    "libpq cannot parse: %s", d->name, msg ? msg : "?");
 		if (d->reason != NULL)
 			d->reason[strcspn(d->reason, "\n")] = '\0';
-		d->fix = fmt("correct them: bucardo update db %s dbhost=... dbport=... "
+		d->fix = str_format("correct them: bucardo update db %s dbhost=... dbport=... "
 		    "dbname=... (no spaces or quotes in the values)", d->name);
 	} else if ((why = bad_setting(opts, &keyword, &bad)) != NULL) {
 		d->facts.unusable = 1;
-		d->reason = fmt("Bucardo's settings for database %s are malformed: %s '%s' %s",
+		d->reason = str_format("Bucardo's settings for database %s are malformed: %s '%s' %s",
 		    d->name, keyword, bad, why);
-		d->fix = fmt("correct it: bucardo update db %s %s=...", d->name,
+		d->fix = str_format("correct it: bucardo update db %s %s=...", d->name,
 		    bucardo_field(keyword));
 	}
 	if (msg != NULL)
@@ -1242,7 +1227,7 @@ check_control(struct checkdb_run *k)
 	}
 	if (pq->PQstatus(conn) != CONNECTION_OK) {
 		explain_connection(pq, conn, k->o->bucardo_db, how, &reason, &fix);
-		c->error = fmt("%s; %s", reason ? reason : "?", fix ? fix : "?");
+		c->error = str_format("%s; %s", reason ? reason : "?", fix ? fix : "?");
 		rc = 0;
 		goto done;
 	}
@@ -1308,7 +1293,7 @@ checkdb_run(struct checkdb_report *r, const struct checkdb_options *o)
 		    check_control(&k) == -1)
 			goto done;
 		if (r->control->error != NULL && r->error == NULL &&
-		    (r->error = fmt("Bucardo's control database %s: %s",
+		    (r->error = str_format("Bucardo's control database %s: %s",
 		    r->control->conninfo ? r->control->conninfo : "?",
 		    r->control->error)) == NULL)
 			goto done;

@@ -25,181 +25,17 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 
 started_at=$SECONDS
-real_pm=/usr/share/perl5/Bucardo.pm
-# Seconds any single wait may take: replication takes about a second here.
-# After the first wait that times out, the later ones get 5 s, so a broken
-# module fails the test in a couple of minutes rather than one per step.
-WAIT=30
-
-if ! command -v bucardo >/dev/null 2>&1 || [ ! -f "$real_pm" ]; then
-	skip "Bucardo end to end" "package bucardo is not installed (no bucardo command or $real_pm)"
-	done_testing
-	exit
-fi
-if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/psql" ]; then
-	skip "Bucardo end to end" "no PostgreSQL server found under /usr/lib/postgresql (install postgresql-15)"
-	done_testing
-	exit
-fi
-if [ ! -f "$PG_BIN/../lib/plperl.so" ]; then
-	# Bucardo's control database is written in PL/Perl.
-	skip "Bucardo end to end" "PL/Perl missing for $PG_BIN (install postgresql-plperl-15)"
-	done_testing
-	exit
-fi
-
-# One snapshot of the machine's module, taken once: both copies below come
-# from it. It must be the unpatched module: on a machine where bucardo-aiven
-# (or anything else) has edited it, scenario (a) would prove nothing.
-pristine_code() {
-	local code
-	code=$(sed '/^__END__/,$d' "$1")
-	[ "$(grep -c "SET session_replication_role = 'replica'" <<<"$code")" = 1 ] &&
-	[ "$(grep -c "SET session_replication_role = default" <<<"$code")" = 1 ] &&
-	! grep -q aiven_extras <<<"$code"
-}
-cp "$real_pm" "$T/Bucardo.pm.orig"
-if ! pristine_code "$T/Bucardo.pm.orig"; then
-	skip "Bucardo end to end" "$real_pm is not the unpatched module (both SET session_replication_role statements, no aiven_extras)"
-	done_testing
-	exit
-fi
-
-# Bucardo's config table lower-cases most settings, piddir included, and $T
-# has mixed case: the PID directory gets a name that is lower case already.
-tmpbase=${TMPDIR:-/tmp}
-[ "$tmpbase" = "$(printf %s "$tmpbase" | tr A-Z a-z)" ] || tmpbase=/tmp
-piddir=$tmpbase/ba-e2e-pid.$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-mkdir -m 700 "$piddir" || { echo "Bail out! cannot create $piddir"; exit 1; }
-
-# bucardo install appends the new bucardo user's password to ~/.pgpass, and
-# the daemon reads it from there: keep both in the sandbox.
-export HOME=$T/home
-mkdir -p "$HOME" "$T/log"
-# bucardo stop writes restart-reason files into the current directory.
-cd "$T" || exit 1
-# The bucardo installer runs psql from here; keep client and server in step.
-export PGBINDIR=$PG_BIN
-unset PERL5LIB
-
-bucardo_running=
-# Bucardo must be down before PostgreSQL goes: registered before pg_start, so
-# it runs ahead of the pg_stop hook that pg_start registers.
-teardown() {
-	[ -z "$bucardo_running" ] || stop_bucardo || true
-	pg_stop
-	rm -rf "$piddir"
-}
-at_exit teardown
-
-# --- helpers ---------------------------------------------------------------
-
-# bail NAME FILE...: a setup step failed; later cases would only time out.
-bail() {
-	local name=$1 f
-	shift
-	fail "$name" "$(for f in "$@"; do echo "== $f"; head -c 2000 "$f"; done)"
-	done_testing
-	exit
-}
-
-# bc ARGS...: the bucardo command, pointed at the throwaway control database
-# and never reading /etc/bucardorc.
-bc() { bucardo --no-bucardorc -h "$PGHOST" -p "$PGPORT" "$@"; }
-
-# sql DB STATEMENT: run as postgres, print unaligned tuples.
-sql() { psql -X -qAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
-
-# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds or time is up.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.25
-	done
-}
-
-# The PIDs recorded in our PID directory (the MCP file holds more than a PID).
-bucardo_pids() {
-	local f
-	for f in "$piddir"/*.pid; do
-		[ -f "$f" ] && head -n 1 "$f" | grep -o '^[0-9]\+'
-	done
-}
-
-# Is PID still one of Bucardo's processes? (They retitle themselves "Bucardo ...";
-# checking the title keeps a recycled PID from being mistaken for one.)
-is_bucardo() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -q '^Bucardo'; }
-
-alive_pids() {
-	local pid
-	for pid in $1; do is_bucardo "$pid" && echo "$pid"; done
-}
-
-# No session of Bucardo's left in the cluster (they set application_name "bucardo ...").
-no_bucardo_sessions() {
-	[ "$(sql postgres "select count(*) from pg_stat_activity where application_name like 'bucardo%'")" = 0 ]
-}
-
-# stop_bucardo: ask politely (bucardo stop only creates the stop file), wait
-# for every process from the PID directory to exit, KILL what is left.
-# Fails if anything had to be killed.
-stop_bucardo() {
-	local seen alive deadline=$((SECONDS + 30))
-	seen=$(bucardo_pids)
-	bucardo --no-bucardorc stop --piddir "$piddir" >"$T/stop.out" 2>&1 </dev/null
-	while :; do
-		# A controller may start a kid while the stop file is being noticed.
-		seen=$(printf '%s\n' $seen $(bucardo_pids) | sort -u)
-		alive=$(alive_pids "$seen")
-		[ -n "$alive" ] || break
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			echo "# Bucardo processes still alive after 30 s, killing:" $alive
-			kill -KILL $alive 2>/dev/null
-			bucardo_running=
-			return 1
-		fi
-		sleep 0.25
-	done
-	bucardo_running=
-}
-
-# start_bucardo NAME MODULE_DIR: start the daemon with Bucardo.pm taken from
-# MODULE_DIR (through PERL5LIB), logging to $T/log/NAME/log.bucardo.
-start_bucardo() {
-	mkdir -p "$T/log/$1"
-	log=$T/log/$1/log.bucardo
-	bucardo_running=1
-	# Redirected: the daemon must not hold on to the TAP pipe.
-	PERL5LIB=$2 bc start --log-destination "$T/log/$1" "scenario $1" \
-		>"$T/log/$1/start.out" 2>&1 </dev/null
-}
-
-# The end of the current scenario's log, without the indented config dumps.
-log_tail() { grep -v '^ ' "$log" 2>/dev/null | tail -n 6; }
-
-# log_has TEXT: the current scenario's Bucardo log contains TEXT.
-log_has() { grep -qF -- "$1" "$log"; }
-
-# expect_log TEXT NAME: wait (bounded) for TEXT in the log.
-expect_log() {
-	if wait_until "$WAIT" log_has "$1"; then pass "$2"
-	else fail "$2" "not in $log after $WAIT s: $1" "$(log_tail)"; WAIT=5; fi
-}
+# The throwaway Bucardo (sandbox, control database, start and stop helpers)
+# is tests/lib/bucardo.sh's; the prerequisites skip the whole script when
+# Bucardo, PostgreSQL or PL/Perl is missing, or when the machine's module is
+# not the unpatched one (scenario (a) would then prove nothing). The module
+# is snapshotted once, to $T/Bucardo.pm.orig: both copies below come from it.
+. "$(dirname "$0")/../lib/bucardo.sh"
+bucardo_prereqs
+bucardo_sandbox
 
 # expect_loaded PATH NAME: the daemon reports at start which Bucardo.pm it loaded.
 expect_loaded() { expect_log "MCP Bucardo.pm: $1" "$2"; }
-
-# expect_stopped NAME: stop Bucardo and check that nothing of it survives.
-expect_stopped() {
-	if stop_bucardo; then pass "$1: every Bucardo process exited after bucardo stop"
-	else fail "$1: every Bucardo process exited after bucardo stop" "had to KILL some"; fi
-	# (Not checked: that the PID files are gone. When a kid dies and is
-	# respawned just as the stop file appears, Bucardo can leave a stale
-	# kid PID file behind; the next start clears stale files itself.)
-	check "$1: no Bucardo session left in PostgreSQL" wait_until 10 no_bucardo_sessions
-}
 
 # not COMMAND...: succeeds when COMMAND fails (for check).
 not() { ! "$@"; }
@@ -238,27 +74,9 @@ esac
 pg_require_passwords
 
 # The control database: bucardo install creates the database "bucardo" and a
-# "bucardo" superuser whose password goes to $HOME/.pgpass.
-bucardo install --batch --no-bucardorc -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres \
-	--piddir "$piddir" >"$T/install.out" 2>&1 </dev/null
-grep -q 'Installation is now complete' "$T/install.out" ||
-	bail "bucardo install --batch into a throwaway control database" "$T/install.out"
-pass "bucardo install --batch into a throwaway control database"
-
-# Everything else that would land in /var/log/bucardo goes to $T/log.
-# (warning_file is set for completeness: 5.6.0 ignores the stored value.)
-bc set "piddir=$piddir" "reason_file=$T/log/restart.reason" \
-	"warning_file=$T/log/warning.log" "log_conflict_file=$T/log/conflict.log" \
-	>"$T/set.out" 2>&1
-settings_in_sandbox() {
-	# bucardo show always exits 1: judge by what it prints.
-	bc show piddir reason_file log_conflict_file >"$T/show.out" 2>&1
-	grep -q "^piddir *= $piddir *\$" "$T/show.out" &&
-	grep -q "^reason_file *= $T/log/restart.reason *\$" "$T/show.out" &&
-	grep -q "^log_conflict_file *= $T/log/conflict.log *\$" "$T/show.out"
-}
-settings_in_sandbox || bail "Bucardo's settings point into the sandbox" "$T/set.out" "$T/show.out"
-pass "Bucardo's settings point into the sandbox"
+# "bucardo" superuser whose password goes to $HOME/.pgpass; everything else
+# that would land in /var/log/bucardo goes to $T/log.
+bucardo_install
 
 # The source: an ordinary database, replicated by the bucardo superuser.
 # The target: the table belongs to "migrator", who is not a superuser, and
