@@ -3,9 +3,11 @@
 #define ERRMSG_H
 
 /*
- * Modules never print and never exit: they fill a struct err with
- * "PATH: what is wrong and what to do" and return -1. cli.c decides whether
- * the message goes to stderr, into the JSON document, or both.
+ * The layers below cli/ never print (tests/layout/layers.py checks it) and
+ * never exit (but for a forked child's _exit and the reliability build's
+ * crash points): they fill a struct err with "PATH: what is wrong and what
+ * to do" and return -1. cli/ decides whether the message goes to stderr
+ * (run_complain), into the JSON document, or both.
  */
 struct err {
 	char	msg[1024];
@@ -19,7 +21,7 @@ int	err_set(struct err *e, const char *path, const char *fmt, ...)
 /* As err_set, followed by ": " and strerror(errno) as it was on entry; returns -1. */
 int	err_sys(struct err *e, const char *path, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* Append " (hint)" style advice to an existing message. */
+/* Append "; " and the advice (printf-style) to the message in e; what does not fit is cut off. */
 void	err_hint(struct err *e, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 

@@ -116,8 +116,8 @@ static const struct command commands[] = {
 	    "check that the databases Bucardo writes to are ready for the module it runs",
 	    OPT_FUNCTION | OPT_BUCARDO_DB | OPT_MODULE | OPT_MODULE_STATE },
 	{ "hook", cmd_hook, "install | remove | status",
-	    "add or remove the apt hook that re-applies after every package operation",
-	    OPT_BINARY },
+	    "add or remove the apt hook that re-applies after every package operation "
+	    "(status exits 0 when installed, 3 when not)", OPT_BINARY },
 };
 
 #define NROWS		(sizeof(option_rows) / sizeof(option_rows[0]))

@@ -37,7 +37,7 @@ perl_check(const struct options *o, const struct perl_vouch *vouch, struct file_
 		f->perl_check = "skipped";
 		return 0;
 	}
-	if (started == 0)
+	if (started == PERL_STARTED)
 		v = verify_perl_finish(run, staged, &diag, &e);
 	else {
 		v = started;
@@ -53,7 +53,8 @@ perl_check(const struct options *o, const struct perl_vouch *vouch, struct file_
 			nl = NULL;
 		run_note_file(f, nl != NULL ? nl : "perl -c not run; checked by structure only");
 		free(nl);
-	} else if ((ov = verify_perl_start(&orun, o->host, vouch, t->real, 120, &e)) == 0 &&
+	} else if ((ov = verify_perl_start(&orun, o->host, vouch, t->real, 120, &e)) ==
+	    PERL_STARTED &&
 	    verify_perl_finish(&orun, t->real, &odiag, &e) == PERL_COMPILES) {
 		if ((nl = strchr(diag.data ? diag.data : "", '\n')) != NULL)
 			*nl = '\0';

@@ -206,10 +206,16 @@ cmd_hook(struct options *o)
 	}
 	hook_bytes(o, &before);
 	if (strcmp(action, "status") == 0) {
-		on = hook_installed(o->fs);
-		if (!o->quiet && !o->json)
-			esc_fprintf(stdout, "%s: %s\n", path, on ? "installed" : "not installed");
-		status = on ? EXIT_OK : EXIT_NOT_PATCHED;
+		/* A check: 0 yes, 3 no (as status answers "not patched"), 1 cannot tell. */
+		if ((on = hook_installed(o->fs, &e)) == -1) {
+			run_complain("%s", e.msg);
+			status = EXIT_FAILED;
+		} else {
+			if (!o->quiet && !o->json)
+				esc_fprintf(stdout, "%s: %s\n", path, on ? "installed" :
+				    "not installed");
+			status = on ? EXIT_OK : EXIT_NOT_PATCHED;
+		}
 	} else if (strcmp(action, "install") == 0) {
 		status = hook_install_cmd(o, path, &binary, &warning);
 	} else if (hook_remove(o->fs, &removed, &e) == -1) {
@@ -230,7 +236,7 @@ cmd_hook(struct options *o)
 		trace_line(o, LOG_ERR, "hook %s: %s: failed: %s", action, path,
 		    run_last_complaint() ? run_last_complaint() : "see stderr");
 	if (o->json) {
-		hook_json(action, path, hook_installed(o->fs), before.len != after.len ||
+		hook_json(action, path, hook_installed(o->fs, &e) == 1, before.len != after.len ||
 		    (before.len > 0 && memcmp(before.data, after.data, before.len) != 0), binary,
 		    warning, status == EXIT_OK || status == EXIT_NOT_PATCHED ? NULL :
 		    run_last_complaint());

@@ -23,13 +23,16 @@ struct file_report {
 	char		*real;		/* symlinks resolved; NULL when unreadable */
 	char		*version;	/* Bucardo's $VERSION, NULL when unknown */
 	char		*layout;	/* patches/ layout name */
-	const char	*state;		/* pristine, patched, partial, unsupported; NULL if unread */
+	const char	*state;		/* pristine, patched, partial, modified, unsupported or
+					   untrusted; NULL when it could not be read */
 	const char	*form;		/* of the patched statements: plain, guarded, mixed; or NULL */
 	char		*function;	/* --reapply: the function apply used for it, or NULL */
 	enum rule_form	 want_form;	/* --reapply: the form apply wrote; RULE_FORMS: none */
 	const char	*state_after;	/* after this run (apply, revert) */
 	const char	*action;	/* what happened, in words: "patched", "already patched", ... */
-	const char	*perl_check;	/* passed, skipped, original-fails, NULL when not run */
+	const char	*perl_check;	/* apply's perl -c: passed, skipped (--no-perl-check),
+					   not-run (perl may not run), original-fails; NULL
+					   when the run did not get that far */
 	int		 active;	/* the copy perl would load */
 	int		 changed;	/* the file was (or, with --check, would be) changed */
 	int		 failed;
@@ -49,11 +52,14 @@ struct report {
 	const char		*function;
 	struct file_report	*files;
 	size_t			 nfiles;
-	char			**searched;	/* where discovery looked (none found) */
+	char			**searched;	/* every directory discovery looked in
+						   (borrowed from the discovery); the text
+						   shows them only when nothing was found */
 	size_t			 nsearched;
 	int			 discovered;	/* files came from discovery, not arguments */
 	char			*restart;	/* "Bucardo is running ..." advice, or NULL */
-	char			*warning;	/* a run-wide warning, or NULL */
+	char			*warning;	/* why discovery guessed which copy perl
+						   loads (perl not asked), or NULL */
 	char			*error;		/* why the whole run failed, or NULL */
 	struct store_event	*events;	/* history */
 	size_t			 nevents;
@@ -87,7 +93,7 @@ int	report_print_json(const struct report *r);
 
 /*
  * The version of the JSON interface (man page, JSON OUTPUT; the schema in
- * doc/bucardo-aiven.schema.json). Raised only when a change would break a
+ * schema/bucardo-aiven.schema.json). Raised only when a change would break a
  * consumer: a key removed or renamed, a type or a meaning changed. New keys
  * do not raise it.
  */

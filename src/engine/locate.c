@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <pcre2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,101 +81,155 @@ in_pod(const struct perl_source *src, size_t offset)
 	return 0;
 }
 
-/* The first match of pattern at or after start, not in POD; -1 when none. */
-static long
-find_line(const struct perl_source *src, const char *pattern, size_t start, size_t limit,
-    size_t *match_end)
+/*
+ * What scan_matches does with each match: ov holds the match (ov[0],
+ * ov[1]) and its groups; *next is where the search goes on, the match's
+ * end (one past an empty match) unless changed. Returns 0 to go on, 1 to
+ * stop there, -1 on failure with e set.
+ */
+typedef int	match_fn(const struct perl_source *src, const PCRE2_SIZE *ov, void *arg,
+		    size_t *next, struct err *e);
+
+/*
+ * The one way this file searches a module: pattern, compiled with
+ * PCRE2_MULTILINE, is run over src->text[start, limit), and each match
+ * outside POD goes to found. With jit it is JIT-compiled first: that pays
+ * for the scans that run through the whole file, not for the $VERSION
+ * line near its top (measured on the real module). Returns 1 when found
+ * stopped the search, 0 when there are no more matches, -1 with e set
+ * when found fails or PCRE2 does: PCRE2's message, never "not found".
+ */
+static int
+scan_matches(const struct perl_source *src, const char *pattern, int jit, size_t start,
+    size_t limit, match_fn *found, void *arg, struct err *e)
 {
 	pcre2_code *code;
-	pcre2_match_data *md;
+	pcre2_match_data *md = NULL;
+	PCRE2_UCHAR msg[256];
 	PCRE2_SIZE erroff, *ov;
-	int errcode, rc;
-	long found = -1;
+	size_t next;
+	int errcode, rc = 0, got;
 
 	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE,
 	    &errcode, &erroff, NULL);
-	if (code == NULL)
-		return -2;
-	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if (code == NULL) {
+		if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
+			snprintf((char *)msg, sizeof(msg), "PCRE2 error %d", errcode);
+		return err_set(e, NULL, "cannot compile the pattern %s at offset %zu: %s",
+		    pattern, (size_t)erroff, (const char *)msg);
+	}
+	/* Where JIT is not available (PCRE2 built without it), the interpreter matches the same. */
+	if (jit)
+		pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	if ((md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL) {
-		pcre2_code_free(code);
-		return -2;
+		rc = err_sys(e, NULL, "cannot search for %s", pattern);
+		goto cleanup;
 	}
 	while (start < limit) {
-		rc = pcre2_match(code, (PCRE2_SPTR)src->text, limit, start, 0, md, NULL);
-		if (rc < 0) {
-			if (rc != PCRE2_ERROR_NOMATCH)
-				found = -2;
+		got = pcre2_match(code, (PCRE2_SPTR)src->text, limit, start, 0, md, NULL);
+		if (got == PCRE2_ERROR_NOMATCH)
+			break;
+		if (got < 0) {
+			if (pcre2_get_error_message(got, msg, sizeof(msg)) < 0)
+				snprintf((char *)msg, sizeof(msg), "PCRE2 error %d", got);
+			rc = err_set(e, NULL, "cannot search for %s from line %u: %s", pattern,
+			    locate_line(src, start), (const char *)msg);
 			break;
 		}
 		ov = pcre2_get_ovector_pointer(md);
-		if (!in_pod(src, ov[0])) {
-			found = (long)ov[0];
-			if (match_end != NULL)
-				*match_end = ov[1];
+		next = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		if (!in_pod(src, ov[0]) && (rc = found(src, ov, arg, &next, e)) != 0)
 			break;
-		}
-		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		start = next;
 	}
-	pcre2_match_data_free(md);
-	pcre2_code_free(code);
-	return found;
-}
-
-/* List every `sub NAME` line in code (not in POD), for locate_sub. */
-static int
-index_subs(struct perl_source *src)
-{
-	pcre2_code *code;
-	pcre2_match_data *md;
-	PCRE2_SIZE erroff, *ov;
-	size_t start = 0, cap = 0;
-	int errcode, rc = 0;
-
-	code = pcre2_compile((PCRE2_SPTR)"^sub[ \\t]+(\\w+)\\b([ \\t]*;)?",
-	    PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE, &errcode, &erroff, NULL);
-	if (code == NULL)
-		return -1;
-	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-	if ((md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL) {
-		pcre2_code_free(code);
-		return -1;
-	}
-	while (start < src->code_end && pcre2_match(code, (PCRE2_SPTR)src->text,
-	    src->code_end, start, 0, md, NULL) >= 0) {
-		struct sub_line *grown;
-
-		ov = pcre2_get_ovector_pointer(md);
-		start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-		if (in_pod(src, ov[0]))
-			continue;
-		if (src->nsubs == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((grown = reallocarray(src->subs, cap, sizeof(*grown))) == NULL) {
-				rc = -1;
-				break;
-			}
-			src->subs = grown;
-		}
-		src->subs[src->nsubs].start = ov[0];
-		src->subs[src->nsubs].name = ov[2];
-		src->subs[src->nsubs].name_len = ov[3] - ov[2];
-		src->subs[src->nsubs++].declaration = ov[4] != PCRE2_UNSET;
-	}
+cleanup:
 	pcre2_match_data_free(md);
 	pcre2_code_free(code);
 	return rc;
 }
 
+/* match_fn: the first match's offset into *(size_t *)arg. */
+static int
+first_match(const struct perl_source *src, const PCRE2_SIZE *ov, void *arg, size_t *next,
+    struct err *e)
+{
+	*(size_t *)arg = ov[0];
+	return 1;
+}
+
+/*
+ * The offset of the first line matching pattern at or after start, outside
+ * POD, into *at. 1 when found, 0 when not, -1 when PCRE2 fails (e set).
+ */
+static int
+find_line(const struct perl_source *src, const char *pattern, size_t start, size_t limit,
+    size_t *at, struct err *e)
+{
+	return scan_matches(src, pattern, 1, start, limit, first_match, at, e);
+}
+
+/* What locate_source's scans fill: the source being prepared, and its arrays' room. */
+struct filling {
+	struct perl_source	*src;
+	size_t			 cap;
+};
+
+/* match_fn: a POD block starts here; the search goes on past its =cut. */
+static int
+add_pod(const struct perl_source *src, const PCRE2_SIZE *ov, void *arg, size_t *next,
+    struct err *e)
+{
+	struct filling *f = arg;
+	struct span *grown;
+
+	if (f->src->npods == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 16;
+		if ((grown = reallocarray(f->src->pods, f->cap, sizeof(*grown))) == NULL)
+			return err_sys(e, NULL, "out of memory");
+		f->src->pods = grown;
+	}
+	*next = pod_skip(src, ov[0]);
+	f->src->pods[f->src->npods++] = (struct span){ ov[0], *next };
+	return 0;
+}
+
+/* match_fn: a `sub NAME` line in code, for locate_sub. */
+static int
+add_sub(const struct perl_source *src, const PCRE2_SIZE *ov, void *arg, size_t *next,
+    struct err *e)
+{
+	struct filling *f = arg;
+	struct sub_line *grown;
+
+	if (f->src->nsubs == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		if ((grown = reallocarray(f->src->subs, f->cap, sizeof(*grown))) == NULL)
+			return err_sys(e, NULL, "out of memory");
+		f->src->subs = grown;
+	}
+	f->src->subs[f->src->nsubs++] = (struct sub_line){ ov[0], ov[2], ov[3] - ov[2],
+	    ov[4] != PCRE2_UNSET };
+	return 0;
+}
+
+/* match_fn: `our $VERSION = '...'`, where its value is kept in the source. */
+static int
+set_version(const struct perl_source *src, const PCRE2_SIZE *ov, void *arg, size_t *next,
+    struct err *e)
+{
+	struct filling *f = arg;
+
+	f->src->version = ov[2];
+	f->src->version_len = ov[3] - ov[2];
+	return 1;
+}
+
 int
 locate_source(struct perl_source *src, const char *text, size_t len)
 {
-	pcre2_code *pod_code;
-	pcre2_match_data *md = NULL;
-	PCRE2_SIZE erroff;
-	size_t p = 0, cap = 0;
-	long end;
-	int errcode, rc = 0;
+	struct filling f = { src, 0 };
+	size_t end;
+	int got;
 
 	src->text = text;
 	src->len = len;
@@ -183,51 +238,30 @@ locate_source(struct perl_source *src, const char *text, size_t len)
 	src->npods = 0;
 	src->subs = NULL;
 	src->nsubs = 0;
-	pod_code = pcre2_compile((PCRE2_SPTR)"^=[A-Za-z]", PCRE2_ZERO_TERMINATED,
-	    PCRE2_MULTILINE, &errcode, &erroff, NULL);
-	if (pod_code != NULL) {
-		pcre2_jit_compile(pod_code, PCRE2_JIT_COMPLETE);
-		if ((md = pcre2_match_data_create_from_pattern(pod_code, NULL)) == NULL) {
-			pcre2_code_free(pod_code);
-			pod_code = NULL;
-		}
-	}
+	src->version = SIZE_MAX;
+	src->version_len = 0;
+	src->why = (struct err)ERR_INIT;
 	/*
 	 * Only a line starting with '=' and a letter can open POD; PCRE2's
 	 * JIT scans for those far faster than walking the file line by line.
 	 */
-	if (pod_code == NULL)
-		return -1;
-	while (p < len && pcre2_match(pod_code, (PCRE2_SPTR)text, len, p, 0, md, NULL) >= 0) {
-		struct span *grown;
-
-		if (src->npods == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((grown = reallocarray(src->pods, cap, sizeof(*grown))) == NULL) {
-				rc = -1;
-				break;
-			}
-			src->pods = grown;
-		}
-		p = pcre2_get_ovector_pointer(md)[0];
-		src->pods[src->npods].start = p;
-		p = pod_skip(src, p);
-		src->pods[src->npods++].end = p;
-	}
-	pcre2_match_data_free(md);
-	pcre2_code_free(pod_code);
-	if (rc == -1) {
-		locate_source_release(src);
-		return -1;
-	}
-	end = find_line(src, "^__(?:END|DATA)__[ \\t\\r]*$", 0, len, NULL);
-	if (end >= 0)
-		src->code_end = (size_t)end;
-	if (index_subs(src) == -1) {
-		locate_source_release(src);
-		return -1;
-	}
+	if (scan_matches(src, "^=[A-Za-z]", 1, 0, len, add_pod, &f, &src->why) == -1)
+		goto fail;
+	if ((got = find_line(src, "^__(?:END|DATA)__[ \\t\\r]*$", 0, len, &end, &src->why)) == -1)
+		goto fail;
+	if (got == 1)
+		src->code_end = end;
+	f.cap = 0;
+	if (scan_matches(src, "^sub[ \\t]+(\\w+)\\b([ \\t]*;)?", 1, 0, src->code_end, add_sub, &f,
+	    &src->why) == -1 ||
+	    scan_matches(src, "^[ \\t]*our[ \\t]+\\$VERSION[ \\t]*=[ \\t]*['\"]"
+	    "([^'\"\\x00-\\x1f\\x7f]{1,64})['\"]", 0, 0, src->code_end, set_version, &f,
+	    &src->why) == -1)
+		goto fail;
 	return 0;
+fail:
+	locate_source_release(src);
+	return -1;
 }
 
 void
@@ -260,7 +294,8 @@ locate_sub(const struct perl_source *src, const char *name, struct span *body,
 {
 	size_t i, n = strlen(name), after;
 	const struct sub_line *first = NULL;
-	long close;
+	size_t close = 0;
+	int got;
 
 	*count = 0;
 	body->start = body->end = 0;
@@ -284,15 +319,19 @@ locate_sub(const struct perl_source *src, const char *name, struct span *body,
 	body->start = first->start;
 
 	/* House style: a sub ends with the first `}` at the start of a line. */
-	close = find_line(src, "^\\}", body->start, src->code_end, NULL);
+	if ((got = find_line(src, "^\\}", body->start, src->code_end, &close, e)) == -1) {
+		err_hint(e, "looking for the end of sub %s (line %u)", name,
+		    locate_line(src, body->start));
+		return -1;
+	}
 	after = line_end(src, body->start);
 	for (i = (size_t)(first - src->subs) + 1; i < src->nsubs; i++)
 		if (src->subs[i].start >= after)
 			break;
-	if (close < 0 || (i < src->nsubs && src->subs[i].start < (size_t)close))
+	if (got == 0 || (i < src->nsubs && src->subs[i].start < close))
 		return err_set(e, NULL, "sub %s (line %u) is never closed: the file is cut off "
 		    "or not in Bucardo's layout", name, locate_line(src, body->start));
-	body->end = line_end(src, (size_t)close);
+	body->end = line_end(src, close);
 	return 0;
 }
 
@@ -760,31 +799,7 @@ locate_literal_quote(const struct perl_literal *lit, const char *sql, struct buf
 char *
 locate_version(const struct perl_source *src)
 {
-	pcre2_code *code;
-	pcre2_match_data *md;
-	PCRE2_SIZE erroff, *ov;
-	int errcode;
-	char *version = NULL;
-	size_t start = 0;
-
-	code = pcre2_compile((PCRE2_SPTR)
-	    "^[ \\t]*our[ \\t]+\\$VERSION[ \\t]*=[ \\t]*['\"]([^'\"\\x00-\\x1f\\x7f]{1,64})['\"]",
-	    PCRE2_ZERO_TERMINATED, PCRE2_MULTILINE, &errcode, &erroff, NULL);
-	if (code == NULL)
+	if (src->version == SIZE_MAX)
 		return NULL;
-	if ((md = pcre2_match_data_create_from_pattern(code, NULL)) == NULL) {
-		pcre2_code_free(code);
-		return NULL;
-	}
-	while (pcre2_match(code, (PCRE2_SPTR)src->text, src->code_end, start, 0, md, NULL) > 0) {
-		ov = pcre2_get_ovector_pointer(md);
-		if (!in_pod(src, ov[0])) {
-			version = strndup(src->text + ov[2], ov[3] - ov[2]);
-			break;
-		}
-		start = ov[1];
-	}
-	pcre2_match_data_free(md);
-	pcre2_code_free(code);
-	return version;
+	return strndup(src->text + src->version, src->version_len);
 }

@@ -27,13 +27,19 @@ struct perl_source {
 	size_t		 npods;
 	struct sub_line	*subs;		/* every `sub NAME` line in code, in order */
 	size_t		 nsubs;
+	size_t		 version;	/* offset of `our $VERSION`'s value in code,
+					   or SIZE_MAX when there is none */
+	size_t		 version_len;
+	struct err	 why;		/* why locate_source failed */
 };
 
 /*
- * Prepare src over text: map its POD blocks once (every search asks
- * whether a match is in POD), find where code ends, and list its sub lines
- * (one scan of the file, however many subs are looked for). Returns -1 when out
- * of memory. Release with locate_source_release.
+ * Prepare src over text (len bytes, borrowed for the life of src): map its
+ * POD blocks once (every search asks whether a match is in POD), find
+ * where code ends, list its sub lines (one scan of the file, however many
+ * subs are looked for) and find its $VERSION. Returns 0, or -1 when memory
+ * runs out or PCRE2 fails: src->why then says which, and src holds nothing
+ * to release. Release with locate_source_release.
  */
 int	locate_source(struct perl_source *src, const char *text, size_t len);
 void	locate_source_release(struct perl_source *src);
@@ -43,8 +49,9 @@ void	locate_source_release(struct perl_source *src);
  * number of definitions found and body to the first one's body: from its
  * `sub` line to the `}` that closes it at the start of a line.
  * Returns 0, or -1 with e set when a definition is found but never closed
- * (a file cut off), or when name is not a Perl identifier of at most 128
- * bytes (it could not be searched for exactly).
+ * (a file cut off), when name is not a Perl identifier of at most 128
+ * bytes (it could not be searched for exactly), or when PCRE2 fails
+ * looking for the end (its message, and the sub).
  */
 int	locate_sub(const struct perl_source *src, const char *name, struct span *body,
 	    unsigned *count, struct err *e);
@@ -95,7 +102,11 @@ int	locate_literal_text(const struct perl_source *src, const struct perl_literal
 /* Quote sql for a literal of lit's kind and delimiters (escapes added). */
 int	locate_literal_quote(const struct perl_literal *lit, const char *sql, struct buf *out);
 
-/* The value of `our $VERSION = '...'` in code; NULL when absent (caller frees). */
+/*
+ * The value of `our $VERSION = '...'` in code (the first outside POD), as
+ * locate_source found it: a string the caller frees, or NULL when there is
+ * none or memory runs out (then src->version is not SIZE_MAX).
+ */
 char	*locate_version(const struct perl_source *src);
 
 /* 1-based line number of offset. */

@@ -1,10 +1,8 @@
 /* rewrite.c: a module's state against the rules, the rewrite itself, and its structural check. */
-#define PCRE2_CODE_UNIT_WIDTH 8
-
 #include <ctype.h>
 #include <errno.h>
-#include <pcre2.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,122 +55,47 @@ version_cmp(const char *a, const char *b)
 }
 
 /*
- * SQL as compared for "already rewritten": blanks folded, case folded,
- * a trailing semicolon dropped. The migration guide's hand edit and ours
- * then compare equal whatever the spacing.
+ * If sql (as rules_sql_normal leaves it) is one of the rule's forms
+ * written for some other function (the file was patched for another
+ * service), set *name to that name, which the caller frees; else to NULL.
+ * The name must make the whole template again, so {schema} and {name}
+ * agree with it. Returns 0, or -1 with e set (PCRE2 failed, or out of
+ * memory).
  */
-static char *
-sql_normal(const char *sql)
+static int
+other_function(char **name, const struct rule *r, const char *sql_norm, struct err *e)
 {
-	char *out = malloc(strlen(sql) + 1), *o = out;
-	const char *s = sql;
+	char *again, *again_norm;
+	size_t f, group[2];
+	int m, same;
 
-	if (out == NULL)
-		return NULL;
-	while (*s != '\0') {
-		if (isspace((unsigned char)*s)) {
-			while (isspace((unsigned char)*s))
-				s++;
-			if (o != out && *s != '\0' && *s != '(' && *s != ')' && *s != ';' &&
-			    o[-1] != '(')
-				*o++ = ' ';
+	*name = NULL;
+	for (f = 0; f < RULE_FORMS && *name == NULL; f++) {
+		if (r->becomes_re[f] == NULL)
 			continue;
+		if ((m = rules_match(r->becomes_re[f], sql_norm, strlen(sql_norm), group, e)) == -1)
+			return -1;
+		if (m == 0 || group[0] == SIZE_MAX)
+			continue;
+		if ((*name = strndup(sql_norm + group[0], group[1] - group[0])) == NULL)
+			return err_sys(e, NULL, "out of memory");
+		again = rules_expand(r->becomes[f], *name);
+		again_norm = again != NULL ? rules_sql_normal(again) : NULL;
+		same = again_norm != NULL && strcmp(again_norm, sql_norm) == 0;
+		if (again_norm == NULL && (again != NULL || errno != EINVAL)) {
+			free(again);
+			free(*name);
+			*name = NULL;
+			return err_sys(e, NULL, "out of memory");
 		}
-		*o++ = (char)tolower((unsigned char)*s++);
-	}
-	while (o > out && (o[-1] == ';' || o[-1] == ' '))
-		o--;
-	*o = '\0';
-	return out;
-}
-
-/*
- * A pattern matching template as sql_normal leaves SQL, with each
- * placeholder a capture: {function} a (possibly qualified) identifier,
- * {schema} and {name} one identifier each. NULL when out of memory.
- */
-static char *
-template_pattern(const char *template)
-{
-	static const struct { const char *key, *group; } holes[] = {
-		{ "{function}", "([a-z_][a-z0-9_$]*(?:\\.[a-z_][a-z0-9_$]*)?)" },
-		{ "{schema}", "([a-z_][a-z0-9_$]*)" },
-		{ "{name}", "([a-z_][a-z0-9_$]*)" },
-	};
-	struct buf out = BUF_INIT;
-	char *norm = sql_normal(template), *p;
-	size_t i;
-
-	if (norm == NULL || buf_puts(&out, "^") == -1)
-		goto fail;
-	for (p = norm; *p != '\0';) {
-		for (i = 0; i < sizeof(holes) / sizeof(holes[0]); i++)
-			if (strncmp(p, holes[i].key, strlen(holes[i].key)) == 0)
-				break;
-		if (i < sizeof(holes) / sizeof(holes[0])) {
-			if (buf_puts(&out, holes[i].group) == -1)
-				goto fail;
-			p += strlen(holes[i].key);
-			continue;
-		}
-		if ((strchr("\\^$.|?*+()[]{}", *p) != NULL && buf_puts(&out, "\\") == -1) ||
-		    buf_append(&out, p++, 1) == -1)
-			goto fail;
-	}
-	if (buf_puts(&out, "$") == -1)
-		goto fail;
-	free(norm);
-	return buf_detach(&out, NULL);
-fail:
-	free(norm);
-	buf_release(&out);
-	return NULL;
-}
-
-/*
- * If sql (as sql_normal leaves it) is one of the rule's forms written for
- * some other function, return that name (caller frees): the file was
- * patched for another service. The name must make the whole template
- * again, so {schema} and {name} agree with it.
- */
-static char *
-other_function(const struct rule *r, const char *sql_norm)
-{
-	pcre2_code *code;
-	pcre2_match_data *md;
-	PCRE2_SIZE *ov, erroff;
-	char *pattern, *name = NULL, *again, *again_norm;
-	size_t f;
-	int errcode, ok;
-
-	for (f = 0; f < RULE_FORMS && name == NULL; f++) {
-		if (r->becomes[f] == NULL || (pattern = template_pattern(r->becomes[f])) == NULL)
-			continue;
-		code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
-		    &erroff, NULL);
-		free(pattern);
-		if (code == NULL)
-			continue;
-		if ((md = pcre2_match_data_create_from_pattern(code, NULL)) != NULL &&
-		    pcre2_match(code, (PCRE2_SPTR)sql_norm, strlen(sql_norm), 0, 0, md, NULL) > 1) {
-			ov = pcre2_get_ovector_pointer(md);
-			name = strndup(sql_norm + ov[2], ov[3] - ov[2]);
-		}
-		pcre2_match_data_free(md);
-		pcre2_code_free(code);
-		if (name == NULL)
-			continue;
-		again = rules_expand(r->becomes[f], name);
-		again_norm = again != NULL ? sql_normal(again) : NULL;
-		ok = again_norm != NULL && strcmp(again_norm, sql_norm) == 0;
 		free(again_norm);
 		free(again);
-		if (!ok) {
-			free(name);
-			name = NULL;
+		if (!same) {
+			free(*name);
+			*name = NULL;
 		}
 	}
-	return name;
+	return 0;
 }
 
 /*
@@ -191,43 +114,6 @@ excerpt(char *out, size_t size, const char *s)
 		out[i] = isspace(c) ? ' ' : c < 0x20 || c == 0x7f ? '?' : (char)c;
 	}
 	out[i] = '\0';
-}
-
-static pcre2_code *
-compile(const char *pattern)
-{
-	PCRE2_SIZE erroff;
-	int errcode;
-	pcre2_code *code;
-
-	/*
-	 * No JIT here: these patterns only ever see a few dozen short string
-	 * literals, and compiling them to machine code costs more than it
-	 * saves (locate.c's whole-file scans are JIT-compiled).
-	 */
-	code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
-	    &erroff, NULL);
-	return code;
-}
-
-/*
- * 1 when code matches text, 0 when it does not, -1 when PCRE2 fails (a
- * match limit reached): then e says so, and the file is not judged.
- */
-static int
-matches(pcre2_code *code, pcre2_match_data *md, const struct buf *text, const char *where,
-    const char *sub, struct err *e)
-{
-	PCRE2_UCHAR msg[256];
-	int rc = pcre2_match(code, (PCRE2_SPTR)text->data, text->len, 0, 0, md, NULL);
-
-	if (rc >= 0)
-		return 1;
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return 0;
-	pcre2_get_error_message(rc, msg, sizeof(msg));
-	return err_set(e, where, "cannot match the patterns of sub %s: %s", sub,
-	    (const char *)msg);
 }
 
 static int
@@ -309,8 +195,6 @@ static int
 judge_rule(struct analysis *a, const struct perl_source *src, const struct layout *l,
     const struct rule *r, const struct span *body, const char *function, struct err *e)
 {
-	pcre2_code *statement = NULL, *mentions = NULL;
-	pcre2_match_data *md = NULL;
 	struct perl_literal lit;
 	struct buf text = BUF_INIT;
 	struct err lexerr = ERR_INIT;
@@ -320,15 +204,13 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 	char shown[121];
 	int rc = -1, found, m, form, got;
 
-	statement = compile(r->statement);
-	mentions = compile(l->mentions);
 	for (f = 0; f < RULE_FORMS; f++) {
 		if (r->becomes[f] == NULL)
 			continue;
 		/* An unqualified --function has no guarded form: nothing to recognise. */
 		if ((sql = rules_expand(r->becomes[f], function)) == NULL && errno != EINVAL)
 			goto fail_memory;
-		want[f] = sql != NULL ? sql_normal(sql) : NULL;
+		want[f] = sql != NULL ? rules_sql_normal(sql) : NULL;
 		/* The plain form as a call: any spelling of that call is the same. */
 		if (f == RULE_FORM_PLAIN && sql != NULL && sqlcall_parse(&expect, sql) == -1) {
 			free(sql);
@@ -337,10 +219,6 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 		free(sql);
 		if (sql != NULL && want[f] == NULL)
 			goto fail_memory;
-	}
-	if (statement == NULL || mentions == NULL || (md = pcre2_match_data_create(16, NULL)) == NULL) {
-		err_set(e, l->origin, "cannot prepare the patterns of sub %s", r->sub);
-		goto cleanup;
 	}
 	while ((found = locate_next_literal(src, &cursor, body->end, &lit, &lexerr)) == 1) {
 		unsigned line;
@@ -357,7 +235,7 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 		 * only for the literals that matter.
 		 */
 		free(have_normal);
-		if ((have_normal = sql_normal(text.data)) == NULL)
+		if ((have_normal = rules_sql_normal(text.data)) == NULL)
 			goto fail_memory;
 		for (form = 0; form < RULE_FORMS; form++)
 			if (want[form] != NULL && strcmp(have_normal, want[form]) == 0)
@@ -401,7 +279,7 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 				goto cleanup;
 			}
 		}
-		if ((m = matches(statement, md, &text, l->origin, r->sub, e)) == -1)
+		if ((m = rules_match(r->statement_re, text.data, text.len, NULL, e)) == -1)
 			goto cleanup;
 		if (m) {
 			line = locate_line(src, lit.start);
@@ -415,7 +293,9 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 				goto fail_memory;
 			continue;
 		}
-		if ((other = other_function(r, have_normal)) != NULL) {
+		if (other_function(&other, r, have_normal, e) == -1)
+			goto cleanup;
+		if (other != NULL) {
 			free(a->other_function);
 			if ((a->other_function = strdup(other)) == NULL)
 				goto fail_memory;
@@ -427,7 +307,7 @@ judge_rule(struct analysis *a, const struct perl_source *src, const struct layou
 			rc = 0;
 			goto cleanup;
 		}
-		if ((m = matches(mentions, md, &text, l->origin, r->sub, e)) == -1)
+		if ((m = rules_match(l->mentions_re, text.data, text.len, NULL, e)) == -1)
 			goto cleanup;
 		if (!m)
 			continue;
@@ -462,9 +342,6 @@ cleanup:
 	sqlcall_release(&call);
 	sqlcall_release(&expect);
 	buf_release(&text);
-	pcre2_match_data_free(md);
-	pcre2_code_free(mentions);
-	pcre2_code_free(statement);
 	return rc;
 }
 
@@ -505,8 +382,6 @@ judge_context(struct analysis *a, const struct perl_source *src, const struct la
 {
 	struct buf chain = BUF_INIT, statement = BUF_INIT, subject = BUF_INIT;
 	struct err lexerr = ERR_INIT;
-	pcre2_match_data *md = NULL;
-	pcre2_code *code = NULL;
 	size_t i, j;
 	int rc = -1, m;
 
@@ -527,16 +402,7 @@ judge_context(struct analysis *a, const struct perl_source *src, const struct la
 		buf_reset(&subject);
 		if (buf_printf(&subject, "%s :: %s", chain.data, statement.data) == -1)
 			goto fail_memory;
-		pcre2_code_free(code);
-		pcre2_match_data_free(md);
-		md = NULL;
-		if ((code = compile(s->rule->context)) == NULL ||
-		    (md = pcre2_match_data_create(4, NULL)) == NULL) {
-			err_set(e, l->origin, "cannot prepare the context pattern of sub %s",
-			    s->rule->sub);
-			goto cleanup;
-		}
-		if ((m = matches(code, md, &subject, l->origin, s->rule->sub, e)) == -1)
+		if ((m = rules_match(s->rule->context_re, subject.data, subject.len, NULL, e)) == -1)
 			goto cleanup;
 		if (m)
 			continue;
@@ -555,8 +421,6 @@ judge_context(struct analysis *a, const struct perl_source *src, const struct la
 fail_memory:
 	err_sys(e, NULL, "out of memory");
 cleanup:
-	pcre2_match_data_free(md);
-	pcre2_code_free(code);
 	buf_release(&chain);
 	buf_release(&statement);
 	buf_release(&subject);
@@ -571,7 +435,8 @@ analyze_source(struct analysis *a, const struct ruleset *rs, const char *functio
 	char layouts[300];
 	size_t i, j, patched = 0, touched = 0;
 
-	a->version = locate_version(src);
+	if ((a->version = locate_version(src)) == NULL && src->version != SIZE_MAX)
+		return err_sys(e, NULL, "out of memory");
 	for (i = 0; a->version != NULL && i < rs->nlayouts; i++) {
 		const struct layout *l = &rs->layouts[i];
 
@@ -656,7 +521,7 @@ rewrite_analyze(struct analysis *a, const struct ruleset *rs, const char *functi
 	if (memchr(text, '\0', len) != NULL)
 		return unsupported(a, "the file holds NUL bytes; not a Perl module");
 	if (locate_source(&src, text, len) == -1)
-		return err_sys(e, NULL, "out of memory");
+		return err_set(e, NULL, "%s", src.why.msg);
 	rc = analyze_source(a, rs, function, &src, e);
 	locate_source_release(&src);
 	return rc;

@@ -53,6 +53,13 @@ enum rule_form {
 	RULE_FORMS
 };
 
+/*
+ * A pattern of a rules file, compiled once, when the file is parsed, and
+ * freed by rules_release with the rest of the ruleset; rules_match runs it.
+ * Opaque: only rules.c knows it is PCRE2.
+ */
+struct rules_pattern;
+
 struct rule {
 	char	*sub;
 	char	*statement;
@@ -61,6 +68,12 @@ struct rule {
 	char	*context;	/* where the releases have the statement, or NULL */
 	char	**shipped;	/* the statement's whole lines as releases ship them */
 	size_t	 nshipped;
+	struct rules_pattern	*statement_re;	/* statement, compiled */
+	struct rules_pattern	*context_re;	/* context, compiled; NULL when none */
+	struct rules_pattern	*becomes_re[RULE_FORMS];	/* each template as a pattern
+					   over rules_sql_normal text that matches it written
+					   for any function, capture group 1 the function;
+					   NULL where becomes[] is */
 };
 
 struct layout {
@@ -68,6 +81,7 @@ struct layout {
 	char		*describe;
 	char		*since;
 	char		*mentions;
+	struct rules_pattern	*mentions_re;	/* mentions, compiled */
 	char		*origin;	/* "FILE:LINE" where the layout starts */
 	enum rule_form	 form;		/* written by default */
 	char		*refuse_from;	/* oldest release refuse_why applies to, or NULL */
@@ -83,12 +97,40 @@ struct ruleset {
 
 #define RULESET_INIT { NULL, 0 }
 
-/* Parse one rules file's text, appending its layouts; name is used in messages. */
+/*
+ * Parse one rules file's text (len bytes, not NUL-terminated), appending
+ * its layouts to rs; name is used in messages. Every pattern is compiled
+ * here, once for the life of rs: a pattern PCRE2 refuses fails the parse
+ * with PCRE2's message and the offset in the pattern. Returns 0, or -1
+ * with e set; rs may then hold part of the file, and is the caller's to
+ * release with rules_release either way.
+ */
 int	rules_parse(struct ruleset *rs, const char *name, const char *text, size_t len,
 	    struct err *e);
-/* The rules built into the binary from patches/ at build time. */
+/* The rules built into the binary from patches/ at build time, as rules_parse. */
 int	rules_load_builtin(struct ruleset *rs, struct err *e);
+/* Free everything rs holds, its compiled patterns included; rs is empty again. */
 void	rules_release(struct ruleset *rs);
+
+/*
+ * Run p on text[0, len). Returns 1 when it matches, 0 when it does not, -1
+ * when PCRE2 fails (its match or depth limit reached, out of memory): e
+ * then names the pattern (its rules file, sub and key) with PCRE2's
+ * message. When group is not NULL and p matches, group[0] and group[1] get
+ * the start and end offsets in text of capture group 1 (both SIZE_MAX when
+ * it took no part).
+ */
+int	rules_match(const struct rules_pattern *p, const char *text, size_t len,
+	    size_t group[2], struct err *e);
+
+/*
+ * SQL as the rules compare it: each run of blanks folded to one space
+ * (dropped at either end, after '(' and before '(', ')' or ';'), letters
+ * lowered, trailing ';' dropped. So the migration guide's hand edit and the
+ * tool's own text compare equal whatever their spacing. Returns a string
+ * the caller frees, or NULL when out of memory.
+ */
+char	*rules_sql_normal(const char *sql);
 
 /* Is name a plain SQL function name (identifier, optionally schema-qualified)? */
 int	rules_function_ok(const char *name);

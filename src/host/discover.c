@@ -19,8 +19,12 @@
 
 #define DISCOVER_MODULE		"Bucardo.pm"
 #define DISCOVER_SCRIPT		"bucardo"
-#define DISCOVER_DEFAULT_PATH	\
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/*
+ * Where `bucardo` is looked for without a PATH: root's login PATH
+ * (login.defs ENV_SUPATH), a CPAN install's /usr/local first, then the
+ * directories children run with (child.h), written there once.
+ */
+#define DISCOVER_DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:" CHILD_PATH
 #define DISCOVER_SHEBANG_MAX	256	/* Linux reads this much of #! */
 #define DISCOVER_VERSION_MAX	65536	/* how much of a file $VERSION is looked for in */
 

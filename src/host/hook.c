@@ -27,39 +27,58 @@ hook_binary_ok(const char *binary, struct err *e)
 	return 0;
 }
 
-/* The apt configuration directory below root, opened: it must pass the trust rule. */
+/*
+ * The apt configuration directory below root, opened: it must pass the
+ * trust rule. Returns as fsroot_locate: 0, FSROOT_UNTRUSTED, or -1 with
+ * errno kept (ENOENT or ENOTDIR: no apt here).
+ */
 static int
 hook_dir(struct fsroot *root, struct fsloc *loc, struct err *e)
 {
-	int rc = fsroot_locate(root, HOOK_DIR, FS_FOLLOW | FS_OPEN_DIR, loc, NULL, e);
+	int rc = fsroot_locate(root, HOOK_DIR, FS_FOLLOW | FS_OPEN_DIR, loc, NULL, e), saved;
 
-	if (rc == -1 && (errno == ENOENT || errno == ENOTDIR))
+	if (rc == -1 && (errno == ENOENT || errno == ENOTDIR)) {
+		saved = errno;
 		err_hint(e, "is apt installed here?");
-	return rc == 0 ? 0 : -1;
+		errno = saved;
+	}
+	return rc;
 }
 
 /*
  * Is the file name in dirfd one this tool wrote? Never remove or replace an
  * admin's own file. Only a regular file is opened, without blocking.
+ * Returns 1 when it is ours, 0 when it is not (absent included: errno is
+ * then ENOENT), -1 when it cannot be read (e set, dir naming the directory).
  */
 static int
-hook_ours(int dirfd, const char *name)
+hook_ours(int dirfd, const char *dir, const char *name, struct err *e)
 {
 	char head[sizeof(HOOK_MARK)];
 	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return err_sys(e, NULL, "%s/%s: cannot inspect the apt hook", dir, name);
+	}
+	if (!S_ISREG(st.st_mode))
 		return 0;
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 	    O_CLOEXEC)) == -1)
-		return 0;
+		return err_sys(e, NULL, "%s/%s: cannot read the apt hook", dir, name);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return 0;
+		return 0;	/* replaced meanwhile by something that is not ours */
 	}
 	n = read(fd, head, sizeof(head) - 1);
+	if (n == -1) {
+		err_sys(e, NULL, "%s/%s: cannot read the apt hook", dir, name);
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	if (n != (ssize_t)sizeof(head) - 1)
 		return 0;
@@ -68,14 +87,19 @@ hook_ours(int dirfd, const char *name)
 }
 
 int
-hook_installed(struct fsroot *root)
+hook_installed(struct fsroot *root, struct err *e)
 {
 	struct fsloc loc;
-	struct err ignored = ERR_INIT;
-	int ours = hook_dir(root, &loc, &ignored) == 0 && hook_ours(loc.fd, HOOK_NAME);
+	int rc = hook_dir(root, &loc, e);
 
+	if (rc == 0)
+		rc = hook_ours(loc.fd, loc.host, HOOK_NAME, e);
+	else if (rc == -1 && (errno == ENOENT || errno == ENOTDIR))
+		rc = 0;		/* no apt directory: no hook */
+	else
+		rc = -1;	/* untrusted, or unreadable: cannot tell */
 	fsloc_release(&loc);
-	return ours;
+	return rc;
 }
 
 int
@@ -84,14 +108,15 @@ hook_install(struct fsroot *root, const char *binary, struct err *e)
 	struct buf text = BUF_INIT;
 	struct fsloc loc;
 	struct stat st;
-	int rc = -1;
+	int rc = -1, ours;
 
 	if (hook_binary_ok(binary, e) == -1)
 		return -1;
-	if (hook_dir(root, &loc, e) == -1)
+	if (hook_dir(root, &loc, e) != 0)
 		goto done;
-	if (fstatat(loc.fd, HOOK_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !hook_ours(loc.fd, HOOK_NAME)) {
+	if ((ours = hook_ours(loc.fd, loc.host, HOOK_NAME, e)) == -1)
+		goto done;
+	if (!ours && fstatat(loc.fd, HOOK_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		err_set(e, NULL, "%s/%s: exists and was not written by bucardo-aiven; move it "
 		    "aside first", loc.host, HOOK_NAME);
 		goto done;
@@ -122,18 +147,21 @@ hook_remove(struct fsroot *root, int *removed, struct err *e)
 {
 	struct fsloc loc;
 	struct stat st;
-	int rc = 0;
+	int rc, ours;
 
 	*removed = 0;
-	if (hook_dir(root, &loc, e) == -1) {
-		rc = errno == ENOENT ? 0 : -1;	/* no apt: no hook */
+	if ((rc = hook_dir(root, &loc, e)) != 0) {
+		/* No apt, no hook; an untrusted directory is a failure whatever errno says. */
+		rc = rc == -1 && (errno == ENOENT || errno == ENOTDIR) ? 0 : -1;
 		fsloc_release(&loc);
 		return rc;
 	}
-	if (fstatat(loc.fd, HOOK_NAME, &st, AT_SYMLINK_NOFOLLOW) == -1)
+	if ((ours = hook_ours(loc.fd, loc.host, HOOK_NAME, e)) == -1)
+		rc = -1;
+	else if (fstatat(loc.fd, HOOK_NAME, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		rc = errno == ENOENT ? 0 : err_sys(e, NULL, "%s/%s: cannot inspect the apt hook",
 		    loc.host, HOOK_NAME);
-	else if (!hook_ours(loc.fd, HOOK_NAME))
+	else if (!ours)
 		rc = err_set(e, NULL, "%s/%s: was not written by bucardo-aiven; left alone",
 		    loc.host, HOOK_NAME);
 	else if (unlinkat(loc.fd, HOOK_NAME, 0) == -1)

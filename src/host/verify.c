@@ -125,7 +125,9 @@ verify_perl_start(struct perl_run *run, struct fsroot *host, const struct perl_v
 	rc = child_start(&run->sp, host, &cmd, e);
 	if (rc == CHILD_UNTRUSTED || rc == CHILD_NOT_RUN)
 		rc = PERL_NOT_RUN;
-	run->running = rc == 0;
+	if (rc == 0)
+		rc = PERL_STARTED;
+	run->running = rc == PERL_STARTED;
 	return rc;
 }
 
@@ -177,7 +179,7 @@ verify_perl_compiles(struct fsroot *host, const char *perl_path, const char *fil
 	int rc;
 
 	verify_perl_vouch(&v, host, perl_path, keep_perl_env);
-	if ((rc = verify_perl_start(&run, host, &v, file, timeout_sec, e)) == 0)
+	if ((rc = verify_perl_start(&run, host, &v, file, timeout_sec, e)) == PERL_STARTED)
 		rc = verify_perl_finish(&run, file, diag, e);
 	verify_perl_abort(&run);
 	verify_vouch_release(&v);

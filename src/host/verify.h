@@ -6,7 +6,9 @@
 #include "fsroot.h"
 #include "child.h"
 
+/* What verify_perl_start and verify_perl_finish return besides -1: four distinct values. */
 enum perl_verdict {
+	PERL_STARTED = 0,	/* verify_perl_start: perl runs; finish gives the verdict */
 	PERL_COMPILES = 1,	/* "syntax OK" */
 	PERL_FAILS,		/* perl ran and rejected the file */
 	PERL_NOT_RUN		/* perl was not run: missing, not trusted, or what it
@@ -42,9 +44,10 @@ void	verify_vouch_release(struct perl_vouch *v);
 
 /*
  * `perl -c FILE` in two halves, so that the caller can back the original up
- * while perl compiles: start returns 0 once perl runs, PERL_NOT_RUN (e set:
- * the vouch said no, or perl could not start), or -1. timeout_sec bounds
- * the whole run.
+ * while perl compiles: start returns PERL_STARTED once perl runs,
+ * PERL_NOT_RUN (e set: the vouch said no, or perl could not start), or -1
+ * (e set). timeout_sec bounds the whole run. run is the caller's to end
+ * with verify_perl_finish or verify_perl_abort.
  */
 struct perl_run {
 	struct child	 sp;

@@ -1,4 +1,4 @@
-/* test-checkdb.c: unit tests for check-db's pure parts: judge.c's verdicts and plans, bucardodb.c's connection strings. */
+/* test-checkdb.c: unit tests for check-db's pure parts: judge.c's verdicts, plans and names, bucardodb.c's connection strings, lookup and release. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,9 +300,77 @@ test_conninfo(void)
 	ok(bucardodb_dsn_broken(&d), "a dbdsn: Bucardo 5.5 and 5.6 cannot connect");
 }
 
+static void
+test_names(void)
+{
+	static const enum judge_form forms[] = { JUDGE_SET, JUDGE_CALL, JUDGE_GUARD };
+	struct judge_module m;
+	size_t i;
+	int round = 1;
+
+	is_str(judge_form_name(JUDGE_SET), "pristine", "judge_form_name: SET is pristine");
+	is_str(judge_form_name(JUDGE_CALL), "patched", "judge_form_name: a call is patched");
+	is_str(judge_form_name(JUDGE_MIXED), "partial", "judge_form_name: mixed is partial");
+	is_str(judge_form_name(JUDGE_FORMS), "unknown", "judge_form_name: out of range");
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		round &= judge_module_from_name(&m, judge_form_name(forms[i])) == 0 &&
+		    m.form == forms[i] && m.layout == JUDGE_LAYOUT_54;
+	ok(round, "--module-state takes back every name judge_form_name gives a whole module");
+	ok(judge_module_from_name(&m, judge_form_name(JUDGE_MIXED)) == -1,
+	    "but not partial: no --module-state says which statements are done");
+	ok(judge_role_from_name("swap") == JUDGE_TARGET && judge_role_from_name("") == JUDGE_TARGET,
+	    "a role bucardo.dbmap does not use is read as a target (written to)");
+}
+
+/* A control database as bucardodb_read leaves it, every string on the heap. */
+static void
+test_find_release(void)
+{
+	struct bucardodb b = BUCARDODB_INIT;
+	const struct bucardodb_db *d;
+
+	b.ndbs = 3;
+	b.nsyncs = 1;
+	if ((b.dbs = calloc(b.ndbs, sizeof(*b.dbs))) == NULL ||
+	    (b.syncs = calloc(b.nsyncs, sizeof(*b.syncs))) == NULL)
+		exit(1);
+	b.dbs[0].name = strdup("src");
+	b.dbs[0].pass = strdup("secret");
+	b.dbs[1].name = NULL;		/* a row whose name could not be read */
+	b.dbs[1].host = strdup("nowhere");
+	b.dbs[2].name = strdup("dst");
+	b.dbs[2].dbname = strdup("shop");
+	b.syncs[0].name = strdup("s");
+	b.syncs[0].nmembers = 1;
+	b.syncs[0].members = calloc(1, sizeof(*b.syncs[0].members));
+	b.syncs[0].ntables = 1;
+	b.syncs[0].tables = calloc(1, sizeof(*b.syncs[0].tables));
+	if (b.syncs[0].members == NULL || b.syncs[0].tables == NULL)
+		exit(1);
+	b.syncs[0].members[0].db = strdup("dst");
+	b.syncs[0].members[0].role = strdup("target");
+	b.syncs[0].tables[0].schema = strdup("public");
+	b.syncs[0].tables[0].name = strdup("t");
+
+	d = bucardodb_find(&b, "dst");
+	ok(d == &b.dbs[2] && strcmp(d->dbname, "shop") == 0, "bucardodb_find: by name, past a "
+	    "row without one");
+	ok(bucardodb_find(&b, "src") == &b.dbs[0], "bucardodb_find: the first row");
+	ok(bucardodb_find(&b, "ds") == NULL && bucardodb_find(&b, "") == NULL,
+	    "bucardodb_find: no prefix, no empty name");
+	bucardodb_release(&b);
+	ok(b.dbs == NULL && b.ndbs == 0 && b.syncs == NULL && b.nsyncs == 0,
+	    "bucardodb_release: everything freed (the sanitizers check the strings), b empty");
+	ok(bucardodb_find(&b, "dst") == NULL, "and a released one finds nothing");
+	bucardodb_release(&b);
+	ok(1, "releasing twice is safe");
+}
+
 int
 main(void)
 {
+	test_names();
+	test_find_release();
 	test_verdicts();
 	test_plans();
 	test_modules();
