@@ -25,6 +25,7 @@ cmd_status(struct options *o)
 	int status = EXIT_FAILED, unreadable = 0, unpatched = 0, got;
 
 	r.command = "status";
+	r.kind = REPORT_STATUS;
 	r.state_dir = o->state_dir;
 	r.function = o->function;
 	if (run_load_rules(o, &rs, &r) == -1 || run_gather(o, &r, &d, 1) == -1)
@@ -76,6 +77,7 @@ cmd_history(struct options *o)
 	int status = EXIT_FAILED;
 
 	r.command = "history";
+	r.kind = REPORT_HISTORY;
 	r.state_dir = o->state_dir;
 	if (o->nfiles > 1) {
 		run_complain("history takes at most one FILE");

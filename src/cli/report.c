@@ -164,17 +164,36 @@ print_history(const struct report *r)
 	}
 }
 
+/* print_history has no verbose form: the same lines either way. */
+static void
+print_history_text(const struct report *r, int verbose)
+{
+	(void)verbose;
+	print_history(r);
+}
+
+static json_object *json_events(const struct report *r);
+
+/*
+ * The printers of each kind of report: its lines for people, and what its
+ * JSON document holds beside the shared keys (NULL: nothing more).
+ */
+static const struct {
+	void		 (*text)(const struct report *, int);
+	json_object	*(*json_extra)(const struct report *);
+	const char	*json_key;
+} printers[] = {
+	[REPORT_ACTIONS] = { print_actions, NULL, NULL },
+	[REPORT_STATUS] = { print_status, NULL, NULL },
+	[REPORT_HISTORY] = { print_history_text, json_events, "events" },
+};
+
 void
 report_print_text(const struct report *r, int verbose)
 {
 	size_t i;
 
-	if (strcmp(r->command, "history") == 0)
-		print_history(r);
-	else if (strcmp(r->command, "status") == 0)
-		print_status(r, verbose);
-	else
-		print_actions(r, verbose);
+	printers[r->kind].text(r, verbose);
 	if (r->nfiles == 0 && r->discovered && r->nsearched > 0) {
 		esc_fprintf(stdout, "no Bucardo.pm found; looked in:\n");
 		for (i = 0; i < r->nsearched; i++)
@@ -261,11 +280,23 @@ json_event(const struct store_event *ev)
 	return o;
 }
 
+/* history's events, newest first, as the store listed them. */
+static json_object *
+json_events(const struct report *r)
+{
+	json_object *events = json_object_new_array();
+	size_t i;
+
+	for (i = 0; events != NULL && i < r->nevents; i++)
+		json_object_array_add(events, json_event(&r->events[i]));
+	return events;
+}
+
 int
 report_print_json(const struct report *r)
 {
 	json_object *doc = json_object_new_object(), *files = json_object_new_array();
-	json_object *searched = json_object_new_array(), *events, *warnings;
+	json_object *searched = json_object_new_array(), *warnings;
 	size_t i;
 	int failed = 0, rc;
 
@@ -293,12 +324,8 @@ report_print_json(const struct report *r)
 	for (i = 0; i < r->nwarnings; i++)
 		json_object_array_add(warnings, jstr(r->warnings[i]));
 	json_object_object_add(doc, "warnings", warnings);
-	if (strcmp(r->command, "history") == 0) {
-		events = json_object_new_array();
-		for (i = 0; i < r->nevents; i++)
-			json_object_array_add(events, json_event(&r->events[i]));
-		json_object_object_add(doc, "events", events);
-	}
+	if (printers[r->kind].json_extra != NULL)
+		json_object_object_add(doc, printers[r->kind].json_key, printers[r->kind].json_extra(r));
 	rc = report_emit_json(doc);
 	json_object_put(doc);
 	return rc;

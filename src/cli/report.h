@@ -45,8 +45,20 @@ struct file_report {
 	size_t		 nstatements;
 };
 
+/*
+ * What a report holds, which picks its printers (report.c's table): the
+ * copies as found (status), what was done to them (apply, revert: the
+ * default), or the store's events (history).
+ */
+enum report_kind {
+	REPORT_ACTIONS,
+	REPORT_STATUS,
+	REPORT_HISTORY
+};
+
 struct report {
 	const char		*command;
+	enum report_kind	 kind;
 	int			 check_mode;
 	const char		*state_dir;
 	const char		*function;
@@ -67,7 +79,8 @@ struct report {
 	size_t			 nwarnings;
 };
 
-#define REPORT_INIT { NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, NULL, 0 }
+#define REPORT_INIT { NULL, REPORT_ACTIONS, 0, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, NULL, \
+	NULL, 0, NULL, 0 }
 
 /* Add a file entry (zeroed, path copied); NULL when out of memory. */
 struct file_report	*report_add(struct report *r, const char *path);

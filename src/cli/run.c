@@ -67,7 +67,7 @@ run_finish(const struct options *o, const struct report *r)
 		if (r->files[i].failed && r->files[i].message != NULL)
 			run_complain("%s", r->files[i].message);
 	/* Only the commands that write leave a trace: a change, or a failure to make one. */
-	if (strcmp(r->command, "apply") == 0 || strcmp(r->command, "revert") == 0)
+	if (r->kind == REPORT_ACTIONS)
 		trace_report(o, r);
 	if (o->json) {
 		if (report_print_json(r) == -1)

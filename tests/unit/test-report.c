@@ -166,6 +166,7 @@ test_text(void)
 
 	build_apply(&r, "/usr/share/perl5/Bucardo.pm");
 	r.command = "status";
+	r.kind = REPORT_STATUS;
 	r.files[0].state = "patched";
 	r.files[0].message = strdup("perl -c not run");
 	capture_start();
@@ -180,6 +181,7 @@ test_text(void)
 
 	memset(&r, 0, sizeof(r));
 	r.command = "status";
+	r.kind = REPORT_STATUS;
 	r.discovered = 1;
 	r.searched = (char *[]){ "/usr/share/perl5", "/usr/local/share/perl/5.*" };
 	r.nsearched = 2;
@@ -197,6 +199,7 @@ test_text(void)
 
 	memset(&r, 0, sizeof(r));
 	r.command = "history";
+	r.kind = REPORT_HISTORY;
 	r.state_dir = "/var/lib/bucardo-aiven";
 	capture_start();
 	report_print_text(&r, 0);
@@ -363,6 +366,7 @@ test_json(void)
 
 	memset(&r, 0, sizeof(r));
 	r.command = "history";
+	r.kind = REPORT_HISTORY;
 	capture_start();
 	must(report_print_json(&r));
 	out = capture_end();
