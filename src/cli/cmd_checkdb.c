@@ -432,12 +432,6 @@ print_text(const struct options *o, const struct checkdb_options *c,
 }
 
 static json_object *
-jstr(const char *s)
-{
-	return s != NULL ? json_object_new_string(s) : NULL;
-}
-
-static json_object *
 jbool(int v)
 {
 	return v == JUDGE_UNKNOWN ? NULL : json_object_new_boolean(v);
@@ -479,37 +473,37 @@ json_db(const char *function, const struct checkdb_db *d, int judged)
 	size_t i;
 	int j;
 
-	json_object_object_add(o, "name", jstr(d->name));
-	json_object_object_add(o, "conninfo", jstr(d->conninfo));
-	json_object_object_add(o, "host", jstr(d->host));
-	json_object_object_add(o, "port", jstr(d->port));
-	json_object_object_add(o, "dbname", jstr(d->dbname));
+	json_object_object_add(o, "name", report_json_string(d->name));
+	json_object_object_add(o, "conninfo", report_json_string(d->conninfo));
+	json_object_object_add(o, "host", report_json_string(d->host));
+	json_object_object_add(o, "port", report_json_string(d->port));
+	json_object_object_add(o, "dbname", report_json_string(d->dbname));
 	a = json_object_new_array();
 	for (i = 0; i < d->nroles; i++)
-		json_object_array_add(a, jstr(d->roles[i]));
+		json_object_array_add(a, report_json_string(d->roles[i]));
 	json_object_object_add(o, "syncs", a);
 	json_object_object_add(o, "connected", json_object_new_boolean(d->connected));
-	json_object_object_add(o, "server_version", jstr(d->server_version));
+	json_object_object_add(o, "server_version", report_json_string(d->server_version));
 	json_object_object_add(o, "server_version_num",
 	    d->version_num > 0 ? json_object_new_int(d->version_num) : NULL);
-	json_object_object_add(o, "user", jstr(d->user));
+	json_object_object_add(o, "user", report_json_string(d->user));
 	json_object_object_add(o, "superuser", jbool(d->superuser));
 	json_object_object_add(o, "can_set", jbool(d->facts.can_set));
-	json_object_object_add(o, "set_error", jstr(d->set_error));
+	json_object_object_add(o, "set_error", report_json_string(d->set_error));
 	json_object_object_add(o, "set_granted", jbool(d->set_granted));
 	json_object_object_add(o, "extension_installed",
 	    d->extension_checked ? json_object_new_boolean(d->extension_version != NULL) : NULL);
-	json_object_object_add(o, "extension_version", jstr(d->extension_version));
-	json_object_object_add(o, "function", jstr(function));
+	json_object_object_add(o, "extension_version", report_json_string(d->extension_version));
+	json_object_object_add(o, "function", report_json_string(function));
 	json_object_object_add(o, "function_exists", jbool(d->facts.function_exists));
 	json_object_object_add(o, "function_executable", jbool(d->facts.function_executable));
 	a = json_object_new_array();
 	for (j = 0; j < d->ncalls; j++) {
 		c = json_object_new_object();
-		json_object_object_add(c, "arg", jstr(d->calls[j].arg));
+		json_object_object_add(c, "arg", report_json_string(d->calls[j].arg));
 		json_object_object_add(c, "ok", json_object_new_boolean(d->calls[j].ok));
-		json_object_object_add(c, "value", jstr(d->calls[j].value));
-		json_object_object_add(c, "error", jstr(d->calls[j].error));
+		json_object_object_add(c, "value", report_json_string(d->calls[j].value));
+		json_object_object_add(c, "error", report_json_string(d->calls[j].error));
 		json_object_array_add(a, c);
 	}
 	json_object_object_add(o, "calls", a);
@@ -518,8 +512,8 @@ json_db(const char *function, const struct checkdb_db *d, int judged)
 	a = json_object_new_array();
 	for (i = 0; i < d->nindexes; i++) {
 		c = json_object_new_object();
-		json_object_object_add(c, "table", jstr(d->indexes[i].table));
-		json_object_object_add(c, "sync", jstr(d->indexes[i].sync));
+		json_object_object_add(c, "table", report_json_string(d->indexes[i].table));
+		json_object_object_add(c, "sync", report_json_string(d->indexes[i].sync));
 		json_object_object_add(c, "from", json_object_new_string(
 		    d->indexes[i].from_table ? "table" : "sync"));
 		json_object_object_add(c, "has_indexes", jbool(d->indexes[i].has_indexes));
@@ -531,13 +525,13 @@ json_db(const char *function, const struct checkdb_db *d, int judged)
 	json_object_object_add(o, "verdict", json_object_new_string(judged ?
 	    verdict_name(d->verdict) : "not-judged"));
 	json_object_object_add(o, "ready", json_object_new_boolean(judged && d->ready));
-	json_object_object_add(o, "reason", jstr(d->reason));
-	json_object_object_add(o, "fix", jstr(d->fix));
-	json_object_object_add(o, "note", jstr(d->note));
+	json_object_object_add(o, "reason", report_json_string(d->reason));
+	json_object_object_add(o, "fix", report_json_string(d->fix));
+	json_object_object_add(o, "note", report_json_string(d->note));
 	error = !judged ? strdup("not judged: what Bucardo.pm runs here is not known") :
 	    d->ready ? NULL : str_format("%s; fix: %s", d->reason ? d->reason : "not ready",
 	    d->fix ? d->fix : "?");
-	json_object_object_add(o, "error", jstr(error));
+	json_object_object_add(o, "error", report_json_string(error));
 	free(error);
 	return o;
 }
@@ -549,11 +543,11 @@ json_control(const struct checkdb_control *k)
 	json_object *rebuild = json_object_new_array(), *s, *m;
 	size_t i, j;
 
-	json_object_object_add(o, "conninfo", jstr(k->conninfo));
-	json_object_object_add(o, "host", jstr(k->host));
-	json_object_object_add(o, "port", jstr(k->port));
-	json_object_object_add(o, "dbname", jstr(k->dbname));
-	json_object_object_add(o, "user", jstr(k->user));
+	json_object_object_add(o, "conninfo", report_json_string(k->conninfo));
+	json_object_object_add(o, "host", report_json_string(k->host));
+	json_object_object_add(o, "port", report_json_string(k->port));
+	json_object_object_add(o, "dbname", report_json_string(k->dbname));
+	json_object_object_add(o, "user", report_json_string(k->user));
 	json_object_object_add(o, "connected", json_object_new_boolean(k->connected));
 	json_object_object_add(o, "bucardo_schema", k->connected ?
 	    json_object_new_boolean(k->error == NULL ||
@@ -563,29 +557,29 @@ json_control(const struct checkdb_control *k)
 		json_object *dbs = json_object_new_array();
 
 		s = json_object_new_object();
-		json_object_object_add(s, "name", jstr(y->name));
-		json_object_object_add(s, "status", jstr(y->status));
+		json_object_object_add(s, "name", report_json_string(y->name));
+		json_object_object_add(s, "status", report_json_string(y->status));
 		json_object_object_add(s, "active", json_object_new_boolean(y->active));
-		json_object_object_add(s, "dbgroup", jstr(y->dbgroup));
-		json_object_object_add(s, "relgroup", jstr(y->relgroup));
+		json_object_object_add(s, "dbgroup", report_json_string(y->dbgroup));
+		json_object_object_add(s, "relgroup", report_json_string(y->relgroup));
 		json_object_object_add(s, "rebuild_index", json_object_new_int(y->rebuild_index));
 		for (j = 0; j < y->nmembers; j++) {
 			m = json_object_new_object();
-			json_object_object_add(m, "name", jstr(y->members[j].db));
-			json_object_object_add(m, "role", jstr(y->members[j].role));
+			json_object_object_add(m, "name", report_json_string(y->members[j].db));
+			json_object_object_add(m, "role", report_json_string(y->members[j].role));
 			json_object_object_add(m, "checked",
 			    json_object_new_boolean(y->members[j].checked));
-			json_object_object_add(m, "skipped", jstr(y->members[j].skipped));
+			json_object_object_add(m, "skipped", report_json_string(y->members[j].skipped));
 			json_object_array_add(dbs, m);
 		}
 		json_object_object_add(s, "databases", dbs);
 		json_object_array_add(syncs, s);
 		if (y->active && y->rebuild_index != 0)
-			json_object_array_add(rebuild, jstr(y->name));
+			json_object_array_add(rebuild, report_json_string(y->name));
 	}
 	json_object_object_add(o, "syncs", syncs);
 	json_object_object_add(o, "syncs_with_rebuild_index", rebuild);
-	json_object_object_add(o, "error", jstr(k->error));
+	json_object_object_add(o, "error", report_json_string(k->error));
 	return o;
 }
 
@@ -594,15 +588,15 @@ json_module(const struct checkdb_options *c, const struct module_view *v)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "path", jstr(v->path));
-	json_object_object_add(o, "version", jstr(v->version));
-	json_object_object_add(o, "layout", jstr(v->layout));
-	json_object_object_add(o, "state", jstr(v->state));
+	json_object_object_add(o, "path", report_json_string(v->path));
+	json_object_object_add(o, "version", report_json_string(v->version));
+	json_object_object_add(o, "layout", report_json_string(v->layout));
+	json_object_object_add(o, "state", report_json_string(v->state));
 	json_object_object_add(o, "form", v->problem != NULL ? NULL :
 	    json_object_new_string(judge_form_name(v->m.form)));
 	json_object_object_add(o, "assumed", json_object_new_boolean(v->assumed));
 	json_object_object_add(o, v->problem != NULL ? "error" : "message",
-	    jstr(v->problem != NULL ? v->problem : v->note));
+	    report_json_string(v->problem != NULL ? v->problem : v->note));
 	return o;
 }
 
@@ -624,8 +618,8 @@ print_json(const struct checkdb_options *c, const struct checkdb_report *r,
 	json_object_object_add(doc, "command", json_object_new_string("check-db"));
 	json_object_object_add(doc, "ready", json_object_new_boolean(r->ready && v->problem == NULL));
 	json_object_object_add(doc, "failed", json_object_new_boolean(error != NULL));
-	json_object_object_add(doc, "error", jstr(error));
-	json_object_object_add(doc, "function", jstr(c->function));
+	json_object_object_add(doc, "error", report_json_string(error));
+	json_object_object_add(doc, "function", report_json_string(c->function));
 	json_object_object_add(doc, "module", json_module(c, v));
 	json_object_object_add(doc, "works_with", jforms(r->works_with));
 	for (i = 0; i < r->ndbs; i++)
@@ -633,7 +627,7 @@ print_json(const struct checkdb_options *c, const struct checkdb_report *r,
 	json_object_object_add(doc, "databases", dbs);
 	json_object_object_add(doc, "bucardo_db", r->control ? json_control(r->control) : NULL);
 	for (i = 0; i < r->nwarnings; i++)
-		json_object_array_add(warnings, jstr(r->warnings[i]));
+		json_object_array_add(warnings, report_json_string(r->warnings[i]));
 	json_object_object_add(doc, "warnings", warnings);
 	rc = report_emit_json(doc);
 	json_object_put(doc);

@@ -127,9 +127,9 @@ hook_json(const char *action, const char *path, int installed, int changed,
 	json_object_object_add(doc, "path", json_object_new_string(path));
 	json_object_object_add(doc, "installed", json_object_new_boolean(installed));
 	json_object_object_add(doc, "changed", json_object_new_boolean(changed));
-	json_object_object_add(doc, "binary", binary ? json_object_new_string(binary) : NULL);
+	json_object_object_add(doc, "binary", report_json_string(binary));
 	json_object_object_add(doc, "failed", json_object_new_boolean(error != NULL));
-	json_object_object_add(doc, "error", error ? json_object_new_string(error) : NULL);
+	json_object_object_add(doc, "error", report_json_string(error));
 	if (warning != NULL)
 		json_object_array_add(warnings, json_object_new_string(warning));
 	json_object_object_add(doc, "warnings", warnings);

@@ -207,8 +207,8 @@ report_print_text(const struct report *r, int verbose)
 		esc_fprintf(stdout, "%s\n", r->restart);
 }
 
-static json_object *
-jstr(const char *s)
+json_object *
+report_json_string(const char *s)
 {
 	return s != NULL ? json_object_new_string(s) : NULL;
 }
@@ -219,14 +219,14 @@ json_file(const struct file_report *f)
 	json_object *o = json_object_new_object(), *stmts = json_object_new_array();
 	size_t i;
 
-	json_object_object_add(o, "path", jstr(f->path));
-	json_object_object_add(o, "real_path", jstr(f->real));
-	json_object_object_add(o, "version", jstr(f->version));
-	json_object_object_add(o, "layout", jstr(f->layout));
-	json_object_object_add(o, "state", jstr(f->state));
-	json_object_object_add(o, "form", jstr(f->form));
+	json_object_object_add(o, "path", report_json_string(f->path));
+	json_object_object_add(o, "real_path", report_json_string(f->real));
+	json_object_object_add(o, "version", report_json_string(f->version));
+	json_object_object_add(o, "layout", report_json_string(f->layout));
+	json_object_object_add(o, "state", report_json_string(f->state));
+	json_object_object_add(o, "form", report_json_string(f->form));
 	if (f->state_after != NULL)
-		json_object_object_add(o, "state_after", jstr(f->state_after));
+		json_object_object_add(o, "state_after", report_json_string(f->state_after));
 	json_object_object_add(o, "active", json_object_new_boolean(f->active));
 	json_object_object_add(o, "changed", json_object_new_boolean(f->changed));
 	json_object_object_add(o, "failed", json_object_new_boolean(f->failed));
@@ -234,25 +234,25 @@ json_file(const struct file_report *f)
 		json_object *t = json_object_new_object();
 
 		/* Who could change it, and where: the trust rule's first refusal. */
-		json_object_object_add(t, "path", jstr(f->fault_path));
+		json_object_object_add(t, "path", report_json_string(f->fault_path));
 		json_object_object_add(t, "uid", json_object_new_int64(f->fault_uid));
 		json_object_object_add(o, "untrusted", t);
 	}
 	if (f->action != NULL)
-		json_object_object_add(o, "action", jstr(f->action));
+		json_object_object_add(o, "action", report_json_string(f->action));
 	if (f->perl_check != NULL)
-		json_object_object_add(o, "perl_check", jstr(f->perl_check));
-	json_object_object_add(o, f->failed ? "error" : "message", jstr(f->message));
+		json_object_object_add(o, "perl_check", report_json_string(f->perl_check));
+	json_object_object_add(o, f->failed ? "error" : "message", report_json_string(f->message));
 	if (f->diff != NULL)
-		json_object_object_add(o, "diff", jstr(f->diff));
+		json_object_object_add(o, "diff", report_json_string(f->diff));
 	for (i = 0; i < f->nstatements; i++) {
 		json_object *s = json_object_new_object();
 
-		json_object_object_add(s, "sub", jstr(f->statements[i].sub));
+		json_object_object_add(s, "sub", report_json_string(f->statements[i].sub));
 		json_object_object_add(s, "line", json_object_new_int((int)f->statements[i].line));
-		json_object_object_add(s, "before", jstr(f->statements[i].before));
-		json_object_object_add(s, "after", jstr(f->statements[i].after));
-		json_object_object_add(s, "note", jstr(f->statements[i].note));
+		json_object_object_add(s, "before", report_json_string(f->statements[i].before));
+		json_object_object_add(s, "after", report_json_string(f->statements[i].after));
+		json_object_object_add(s, "note", report_json_string(f->statements[i].note));
 		json_object_array_add(stmts, s);
 	}
 	json_object_object_add(o, "statements", stmts);
@@ -269,14 +269,14 @@ json_event(const struct store_event *ev)
 	gmtime_r(&ev->when, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_object_add(o, "time", json_object_new_string(when));
-	json_object_object_add(o, "commit", jstr(ev->commit));
-	json_object_object_add(o, "action", jstr(ev->action));
-	json_object_object_add(o, "path", jstr(ev->path));
-	json_object_object_add(o, "version", jstr(ev->bucardo_version));
-	json_object_object_add(o, "tool_version", jstr(ev->tool_version));
-	json_object_object_add(o, "function", jstr(ev->function));
-	json_object_object_add(o, "before", jstr(ev->before));
-	json_object_object_add(o, "after", jstr(ev->after));
+	json_object_object_add(o, "commit", report_json_string(ev->commit));
+	json_object_object_add(o, "action", report_json_string(ev->action));
+	json_object_object_add(o, "path", report_json_string(ev->path));
+	json_object_object_add(o, "version", report_json_string(ev->bucardo_version));
+	json_object_object_add(o, "tool_version", report_json_string(ev->tool_version));
+	json_object_object_add(o, "function", report_json_string(ev->function));
+	json_object_object_add(o, "before", report_json_string(ev->before));
+	json_object_object_add(o, "after", report_json_string(ev->after));
 	return o;
 }
 
@@ -302,27 +302,27 @@ report_print_json(const struct report *r)
 
 	if (doc == NULL || files == NULL || searched == NULL)
 		return -1;
-	json_object_object_add(doc, "command", jstr(r->command));
+	json_object_object_add(doc, "command", report_json_string(r->command));
 	json_object_object_add(doc, "changed", json_object_new_boolean(report_changed(r)));
 	json_object_object_add(doc, "check_mode", json_object_new_boolean(r->check_mode));
-	json_object_object_add(doc, "state_dir", jstr(r->state_dir));
+	json_object_object_add(doc, "state_dir", report_json_string(r->state_dir));
 	if (r->function != NULL)
-		json_object_object_add(doc, "function", jstr(r->function));
+		json_object_object_add(doc, "function", report_json_string(r->function));
 	for (i = 0; i < r->nfiles; i++) {
 		json_object_array_add(files, json_file(&r->files[i]));
 		failed |= r->files[i].failed;
 	}
 	json_object_object_add(doc, "failed", json_object_new_boolean(failed || r->error != NULL));
-	json_object_object_add(doc, "error", jstr(r->error));
+	json_object_object_add(doc, "error", report_json_string(r->error));
 	json_object_object_add(doc, "files", files);
 	for (i = 0; i < r->nsearched; i++)
-		json_object_array_add(searched, jstr(r->searched[i]));
+		json_object_array_add(searched, report_json_string(r->searched[i]));
 	json_object_object_add(doc, "searched", searched);
-	json_object_object_add(doc, "restart", jstr(r->restart));
-	json_object_object_add(doc, "warning", jstr(r->warning));
+	json_object_object_add(doc, "restart", report_json_string(r->restart));
+	json_object_object_add(doc, "warning", report_json_string(r->warning));
 	warnings = json_object_new_array();
 	for (i = 0; i < r->nwarnings; i++)
-		json_object_array_add(warnings, jstr(r->warnings[i]));
+		json_object_array_add(warnings, report_json_string(r->warnings[i]));
 	json_object_object_add(doc, "warnings", warnings);
 	if (printers[r->kind].json_extra != NULL)
 		json_object_object_add(doc, printers[r->kind].json_key, printers[r->kind].json_extra(r));
@@ -404,11 +404,11 @@ report_emit_error(const char *command, int check_mode, const char *error, int ex
 
 	if (doc == NULL)
 		return -1;
-	json_object_object_add(doc, "command", jstr(command));
+	json_object_object_add(doc, "command", report_json_string(command));
 	json_object_object_add(doc, "changed", json_object_new_boolean(0));
 	json_object_object_add(doc, "check_mode", json_object_new_boolean(check_mode));
 	json_object_object_add(doc, "failed", json_object_new_boolean(error != NULL));
-	json_object_object_add(doc, "error", jstr(error));
+	json_object_object_add(doc, "error", report_json_string(error));
 	json_object_object_add(doc, "exit_status", json_object_new_int(exit_status));
 	rc = report_emit_json(doc);
 	json_object_put(doc);

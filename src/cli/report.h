@@ -113,6 +113,8 @@ int	report_print_json(const struct report *r);
 #define REPORT_FORMAT_VERSION	1
 
 struct json_object;
+/* A JSON string for s, or JSON null when s is NULL; the caller owns it. */
+struct json_object	*report_json_string(const char *s);
 /*
  * Write doc on stdout inside the shared envelope ("format_version",
  * "version", then doc's keys, with "command", "changed", "check_mode",
