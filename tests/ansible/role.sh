@@ -1,14 +1,17 @@
 #!/bin/bash
-# The Ansible role contrib/ansible/roles/bucardo_aiven and its module, run by
+# The collection's role and module (contrib/ansible), by their full names
+# bucardo_aiven.bucardo_aiven.bucardo_aiven, run from the source tree by
 # ansible-playbook against sandbox roots in $T: apply, idempotence, check
-# mode, diff mode, revert, a refused file, the handler, and check_db against
-# a throwaway PostgreSQL cluster. Nothing outside $T is written.
+# mode, diff mode, revert, a refused file, the handler, msg and warnings,
+# and check_db against a throwaway PostgreSQL cluster. Nothing outside $T is
+# written. tests/ansible/collection.sh tests the built collection.
 . "$(dirname "$0")/../lib/tap.sh"
 
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-ROLES=$SRCDIR/contrib/ansible/roles
-LIB=$ROLES/bucardo_aiven/library
+COLLECTION=$SRCDIR/contrib/ansible
+LIB=$COLLECTION/plugins/modules
 MODULE=$LIB/bucardo_aiven.py
+FQCN=bucardo_aiven.bucardo_aiven.bucardo_aiven
 
 if ! command -v ansible-playbook >/dev/null 2>&1; then
 	skip "ansible role" "ansible-playbook not installed (Debian package ansible-core)"
@@ -32,7 +35,13 @@ export ANSIBLE_CONFIG=$T/ansible.cfg
 export ANSIBLE_HOME=$T/ansible-home
 export ANSIBLE_LOCAL_TEMP=$T/ansible-local
 export ANSIBLE_REMOTE_TEMP=$T/ansible-remote
-export ANSIBLE_ROLES_PATH=$ROLES
+# The collection as it is in the source tree, and no other: not one that
+# Ansible or a user installed.
+mkdir -p "$T/collections/ansible_collections/bucardo_aiven"
+ln -s "$COLLECTION" "$T/collections/ansible_collections/bucardo_aiven/bucardo_aiven"
+export ANSIBLE_COLLECTIONS_PATH=$T/collections
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=0
+export ANSIBLE_ROLES_PATH=$T/no-roles
 export ANSIBLE_NOCOLOR=1
 export ANSIBLE_STDOUT_CALLBACK=default
 export ANSIBLE_RETRY_FILES_ENABLED=0
@@ -55,7 +64,7 @@ cat >"$T/play.yml" <<EOF
     bucardo_aiven_binary: "$BA"
     bucardo_aiven_root: "$T/root"
   roles:
-    - bucardo_aiven
+    - $FQCN
 EOF
 
 # play NAME ARGS...: run ansible-playbook; sets $prc, $pout (stdout and
@@ -77,7 +86,7 @@ expect_play() {
 
 handler_ran() {
 	case "$pout" in
-	*"RUNNING HANDLER [bucardo_aiven : restart bucardo]"*) pass "$1" ;;
+	*"RUNNING HANDLER [$FQCN : restart bucardo]"*) pass "$1" ;;
 	*) fail "$1" "no RUNNING HANDLER in the output" "$(tail -c 2000 <<<"$pout")" ;;
 	esac
 }
@@ -101,13 +110,25 @@ check "module compiles (py_compile)" "$APY" -c '
 import py_compile, sys
 py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)' "$MODULE" "$T/module.pyc"
 
-ansible-doc -M "$LIB" bucardo_aiven >"$T/doc.txt" 2>&1
+ansible-doc "$FQCN" >"$T/doc.txt" 2>&1
 doc_rc=$?
-if [ "$doc_rc" = 0 ] && grep -q 'BUCARDO_AIVEN' "$T/doc.txt" && grep -q 'RETURN VALUES' "$T/doc.txt" \
-	&& ! grep -q 'ERROR' "$T/doc.txt"; then
-	pass "ansible-doc reads DOCUMENTATION, EXAMPLES and RETURN"
+if [ "$doc_rc" = 0 ] && grep -q 'BUCARDO_AIVEN.BUCARDO_AIVEN.BUCARDO_AIVEN' "$T/doc.txt" \
+	&& grep -q 'RETURN VALUES' "$T/doc.txt" && ! grep -q 'ERROR' "$T/doc.txt"; then
+	pass "ansible-doc $FQCN reads DOCUMENTATION, EXAMPLES and RETURN"
 else
-	fail "ansible-doc reads DOCUMENTATION, EXAMPLES and RETURN" "exit $doc_rc" "$(head -c 2000 "$T/doc.txt")"
+	fail "ansible-doc $FQCN reads DOCUMENTATION, EXAMPLES and RETURN" "exit $doc_rc" "$(head -c 2000 "$T/doc.txt")"
+fi
+check "ansible-doc shows the attributes check_mode, diff_mode and platform" \
+	sh -c "sed -n '/^ATTRIBUTES:/,/^[A-Z]/p' '$T/doc.txt' | grep -q check_mode &&
+	       sed -n '/^ATTRIBUTES:/,/^[A-Z]/p' '$T/doc.txt' | grep -q diff_mode &&
+	       sed -n '/^ATTRIBUTES:/,/^[A-Z]/p' '$T/doc.txt' | grep -q 'platforms: posix'"
+
+ansible-doc -t role "$FQCN" >"$T/roledoc.txt" 2>&1
+doc_rc=$?
+if [ "$doc_rc" = 0 ] && grep -q 'bucardo_aiven_check_db_conninfo' "$T/roledoc.txt"; then
+	pass "ansible-doc -t role reads the role's meta/argument_specs.yml"
+else
+	fail "ansible-doc -t role reads the role's meta/argument_specs.yml" "exit $doc_rc" "$(head -c 2000 "$T/roledoc.txt")"
 fi
 
 # DOCUMENTATION and argument_spec agree (what ansible-test validate-modules
@@ -198,13 +219,13 @@ cat >"$T/module.yml" <<EOF
   gather_facts: false
   tasks:
     - name: status
-      bucardo_aiven:
+      $FQCN:
         state: status
         binary: "$BA"
         root: "$T/root"
       register: st
     - name: apply on a patched root
-      bucardo_aiven:
+      $FQCN:
         binary: "$BA"
         root: "$T/root"
         files: ["$T/root/$PM"]
@@ -220,18 +241,130 @@ cat >"$T/module.yml" <<EOF
           - st.files[0].state == 'patched'
           - st.files[0].active
           - st.state_dir == '$T/root/var/lib/bucardo-aiven'
+          - st.msg == 'every copy of Bucardo.pm is patched (1 copy found)'
           - ap is not changed
           - ap.restart_needed == false
           - ap.restart is none
           - ap.files[0].action == 'already patched'
           - ap.files[0].path == '$T/root/$PM'
+          - ap.msg == 'every copy of Bucardo.pm is already patched (1 copy found)'
           - "'--no-perl-check' in ap.cmd"
           - "'diff' not in ap"
+          - "'warnings' not in st and 'warnings' not in ap"
 EOF
-ansible-playbook -i localhost, -M "$LIB" "$T/module.yml" >"$T/module.log" 2>&1
+ansible-playbook -i localhost, "$T/module.yml" >"$T/module.log" 2>&1
 mrc=$?
-if [ "$mrc" = 0 ]; then pass "module: status and apply return values"
-else fail "module: status and apply return values" "exit $mrc" "$(tail -c 3000 "$T/module.log")"; fi
+if [ "$mrc" = 0 ]; then pass "module: status and apply return values, msg included"
+else fail "module: status and apply return values, msg included" "exit $mrc" "$(tail -c 3000 "$T/module.log")"; fi
+
+# msg on a change, in check mode and for real, on a root of its own.
+fresh "$PRISTINE" "$T/root2"
+cat >"$T/msg.yml" <<EOF
+- name: bucardo_aiven module msg on a change
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: status of a pristine copy
+      $FQCN:
+        state: status
+        binary: "$BA"
+        root: "$T/root2"
+      register: st
+    - name: apply in check mode
+      $FQCN:
+        binary: "$BA"
+        root: "$T/root2"
+        perl_check: false
+      check_mode: true
+      register: chk
+    - name: apply
+      $FQCN:
+        binary: "$BA"
+        root: "$T/root2"
+        perl_check: false
+      register: ap
+    - name: revert
+      $FQCN:
+        state: reverted
+        binary: "$BA"
+        root: "$T/root2"
+      register: rv
+    - name: revert again
+      $FQCN:
+        state: reverted
+        binary: "$BA"
+        root: "$T/root2"
+      register: rv2
+    - name: each says what happened
+      ansible.builtin.assert:
+        that:
+          - st.msg == '1 of 1 copy of Bucardo.pm not patched'
+          - chk is changed
+          - chk.msg == 'would patch $T/root2/$PM'
+          - ap is changed
+          - ap.msg == 'patched $T/root2/$PM'
+          - rv is changed
+          - rv.msg == 'reverted $T/root2/$PM'
+          - rv2 is not changed
+          - rv2.msg == 'nothing to revert (1 copy found)'
+EOF
+ansible-playbook -i localhost, "$T/msg.yml" >"$T/msg.log" 2>&1
+mrc=$?
+if [ "$mrc" = 0 ]; then pass "module: msg in check mode, on apply and on revert"
+else fail "module: msg in check mode, on apply and on revert" "exit $mrc" "$(tail -c 3000 "$T/msg.log")"; fi
+
+# The tool's warnings reach the result once, through module.warn(), never
+# also under the reserved key 'warnings' by the module itself. A stand-in
+# for the tool prints a check-db document for a sync with rebuild_index set
+# (the warning both in the list every document has and in the single key an
+# older tool used); another prints a format_version this module does not
+# read.
+cat >"$T/fake-ba" <<EOF
+#!/bin/sh
+cat "$T/fake.json"
+exit 0
+EOF
+chmod +x "$T/fake-ba"
+cat >"$T/warn.yml" <<EOF
+- name: bucardo_aiven module warnings
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: check_db with a warning
+      $FQCN:
+        state: check_db
+        binary: "$T/fake-ba"
+        conninfo: ["dbname=target"]
+      register: cd
+    - name: the warning is there once, and msg too
+      ansible.builtin.assert:
+        that:
+          - cd is not changed
+          - cd.ready
+          - "cd.warnings == ['sync shop_sync sets rebuild_index: UPDATE pg_class needs a superuser']"
+          - cd.msg == 'every database is ready for Bucardo (1 checked)'
+EOF
+printf '%s\n' '{"format_version": 1, "ready": true, "function": "aiven_extras.session_replication_role",' \
+	'"databases": [{"ready": true, "dbname": "target"}],' \
+	'"warning": "sync shop_sync sets rebuild_index: UPDATE pg_class needs a superuser",' \
+	'"warnings": ["sync shop_sync sets rebuild_index: UPDATE pg_class needs a superuser"]}' >"$T/fake.json"
+ansible-playbook -i localhost, "$T/warn.yml" >"$T/warn.log" 2>&1
+mrc=$?
+if [ "$mrc" = 0 ]; then pass "module: the tool's warnings are in the result once"
+else fail "module: the tool's warnings are in the result once" "exit $mrc" "$(tail -c 3000 "$T/warn.log")"; fi
+check "module: and shown as an Ansible warning" \
+	grep -q '\[WARNING\]: sync shop_sync sets rebuild_index' "$T/warn.log"
+
+printf '%s\n' '{"format_version": 2, "ready": true, "databases": []}' >"$T/fake.json"
+ansible-playbook -i localhost, "$T/warn.yml" >"$T/fv.log" 2>&1
+mrc=$?
+if [ "$mrc" != 0 ] && grep -q 'format_version 2; this module reads 1' "$T/fv.log"; then
+	pass "module: a JSON format_version it does not read fails, and says so"
+else
+	fail "module: a JSON format_version it does not read fails, and says so" "exit $mrc" "$(tail -c 3000 "$T/fv.log")"
+fi
 
 # --- Revert ---------------------------------------------------------------
 

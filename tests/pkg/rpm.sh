@@ -47,6 +47,25 @@ check "the spec's Version is meson.build's ($meson_version)" test -n "$version" 
 check "the spec has a %changelog entry for $version" \
 	grep -q "^\* .* - $version-" "$spec"
 
+# Where the package comes from: a URL, and a Source0 that is one too, whose
+# file name is the tarball this test (and rpmbuild) finds in SOURCES.
+url=$(rpmspec "${defs[@]}" -q --srpm --qf '%{URL}' "$spec" 2>/dev/null)
+check "the spec has a URL ($url)" sh -c "printf '%s\n' '$url' | grep -Eqx 'https://[^ /]+/[^ ]+'"
+source0=$(rpmspec "${defs[@]}" -P "$spec" 2>/dev/null | sed -n 's/^Source0:[[:space:]]*//p')
+check "Source0 is a URL below it ($source0)" \
+	sh -c "case '$source0' in '$url'/*) ;; *) exit 1 ;; esac"
+check "Source0's file is bucardo-aiven-$version.tar.gz" test "${source0##*/}" = "bucardo-aiven-$version.tar.gz"
+
+# The bash completion goes to %{bash_completions_dir}, which the spec
+# defines only where rpm does not.
+check "%files names the completion in %{bash_completions_dir}" \
+	grep -qx '%{bash_completions_dir}/%{name}' "$spec"
+check "with rpm's default, that is /usr/share/bash-completion/completions" \
+	sh -c "rpmspec \"\$@\" -P '$spec' | grep -qx /usr/share/bash-completion/completions/bucardo-aiven" sh "${defs[@]}"
+check "where rpm defines the macro, the spec keeps its value" \
+	sh -c "rpmspec \"\$@\" --define 'bash_completions_dir /usr/share/elsewhere' -P '$spec' |
+	       grep -qx /usr/share/elsewhere/bucardo-aiven" sh "${defs[@]}"
+
 # The source tarball: what git tracks, plus new files not ignored, as they
 # are in the work tree (what `meson dist` would pack once committed).
 name=bucardo-aiven-$version
@@ -84,11 +103,11 @@ check "the package ships the man page in man8" sh -c "printf '%s\n' '$files' | g
 contains "$files" "drwx------ root:root /var/lib/bucardo-aiven" "the state directory is packaged, 0700 root:root"
 contains "$($RPM -qpL "$rpmfile")" "LICENSE" "LICENSE is marked %license"
 contains "$($RPM -qpd "$rpmfile")" "README.md" "README.md is marked %doc"
-if [ -f "$SRCDIR/completion/bucardo-aiven.bash" ] && grep -q completion "$SRCDIR/meson.build"; then
-	contains "$files" " /usr/share/bash-completion/completions/" "the bash completion is packaged"
-else
-	skip "the bash completion is packaged" "meson.build does not install one yet"
-fi
+contains "$files" "-rw-r--r-- root:root /usr/share/bash-completion/completions/bucardo-aiven" \
+	"the bash completion is packaged in /usr/share/bash-completion/completions"
+check "and is the one in completion/" \
+	sh -c "rpm2archive - <'$rpmfile' | tar -xzOf - ./usr/share/bash-completion/completions/bucardo-aiven |
+	       cmp -s - '$SRCDIR/completion/bucardo-aiven.bash'"
 
 # Dependencies rpm cannot see: libgit2 is dlopen()ed by its soname.
 requires=$($RPM -qp --requires "$rpmfile")
@@ -113,6 +132,8 @@ done
 $RPM -qp --qf '[%{TRANSFILETRIGGERSCRIPTS}\n]' "$rpmfile" >"$T/trigger.sh"
 $RPM -qp --qf '%{POSTUN}\n' "$rpmfile" >"$T/postun.sh"
 contains "$(cat "$T/trigger.sh")" "bucardo-aiven apply --reapply -q" "the trigger runs apply --reapply -q"
+check "the trigger never names /tmp (a directory others can write to)" \
+	sh -c "! grep -q '/tmp' '$T/trigger.sh'"
 
 # A script cannot fail the transaction when it parses, never sets -e or
 # exits non-zero, and ends with exit 0.
@@ -231,6 +252,8 @@ for sh in dash bash; do
 	trigger "$sh" trigger-nosd.sh /usr/share/perl5/vendor_perl/Bucardo.pm
 	expect_rc 0 "$sh: daemon running, re-patched: exit 0"
 	contains "$(cat "$T/bucardo.log")" "restart bucardo-aiven re-patched Bucardo.pm" "$sh: bucardo restart is run"
+	check "$sh: from Bucardo's log directory or the state directory, not /tmp" \
+		grep -Eq '\(in (/var/log/bucardo|/var/lib/bucardo-aiven)\)$' "$T/bucardo.log"
 	contains "$(cat "$T/logger.log")" "restarted Bucardo (pid $daemon" "$sh: and logged"
 	check "$sh: systemctl is not asked without systemd" test ! -s "$T/systemctl.log"
 
@@ -272,7 +295,8 @@ for sh in dash bash; do
 	trigger "$sh" trigger-nosd.sh /usr/share/perl5/vendor_perl/Bucardo.pm
 	expect_rc 0 "$sh: apply fails: the trigger still exits 0"
 	same_file "$pm" "$FIXTURES/missing-disable-statement.pm" "$sh: the refused copy is left as it is"
-	contains "$(cat "$T/trig.err")" "WARNING: Bucardo.pm was replaced and could not be patched again (exit 1)" "$sh: the failure is said on stderr"
+	# exit 4: a failure, in --detailed-exitcodes' (Puppet's) terms.
+	contains "$(cat "$T/trig.err")" "WARNING: Bucardo.pm was replaced and could not be patched again (exit 4)" "$sh: the failure is said on stderr"
 	contains "$(cat "$T/trig.err")" "    bucardo-aiven apply" "$sh: with the command to run by hand"
 	contains "$(cat "$T/logger.log")" "could not be patched again" "$sh: and logged"
 	upgrade

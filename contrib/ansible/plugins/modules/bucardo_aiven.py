@@ -2,7 +2,13 @@
 # -*- coding: utf-8 -*-
 # Ansible module wrapping bucardo-aiven(8): patch Bucardo.pm for managed
 # PostgreSQL, revert it, report its state, or check target databases.
-# Copyright (c) 2026 the bucardo-aiven developers. BSD-2-Clause (see LICENSE).
+# Copyright (c) 2026 the bucardo-aiven developers
+# BSD 2-Clause License (see LICENSE or https://opensource.org/license/bsd-2-clause)
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Not under the GPL: ansible-test's validate-modules reports
+# missing-gplv3-license, which tests/sanity/ignore-*.txt ignores, as the
+# Ansible documentation says a collection under another licence does.
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -24,9 +30,9 @@ description:
     (or, in check mode, would change) a file. In check mode the tool runs
     with C(--check) and writes nothing, not even its state directory.
   - The tool must already be installed; this module installs nothing.
-version_added: "1.0.0"
+version_added: "0.1.0"
 author:
-  - the bucardo-aiven developers
+  - bucardo-aiven developers (@bucardo-aiven)
 requirements:
   - bucardo-aiven on the managed host (the Debian package C(bucardo-aiven), or
     C(meson install))
@@ -69,6 +75,8 @@ options:
       - Work on the system installed below this directory (C(--root)), a
         chroot or an image being built. The state directory then defaults to
         I(root)/var/lib/bucardo-aiven.
+      - With I(state=check_db), the C(Bucardo.pm) found there is the one the
+        databases are judged against.
     type: path
   state_dir:
     description:
@@ -120,7 +128,8 @@ options:
     description:
       - With I(state=check_db), Bucardo's own control database (for example
         C(dbname=bucardo)); syncs with C(rebuild_index) set are reported as
-        warnings, since they need a superuser whatever the patch.
+        Ansible warnings (the result's C(warnings)), since they need a
+        superuser whatever the patch.
     type: str
   password:
     description:
@@ -136,14 +145,16 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Runs the tool with C(--check), which writes nothing.
+    description: Runs the tool with C(--check), which writes nothing, not
+      even the state directory.
     support: full
   diff_mode:
     description: Returns the tool's unified diff of each file changed (or, in
       check mode, that would change).
     support: full
   platform:
-    description: Any POSIX host the tool runs on.
+    description: Runs on the managed host, where the tool is installed.
+    support: full
     platforms: posix
 notes:
   - Bucardo reads its module once, when it starts. The module returns
@@ -161,34 +172,34 @@ seealso:
 
 EXAMPLES = r'''
 - name: Patch every Bucardo.pm found
-  bucardo_aiven:
+  bucardo_aiven.bucardo_aiven.bucardo_aiven:
     state: patched
   register: patch
   notify: restart bucardo
 
 - name: Show what would change, writing nothing (run with --check --diff)
-  bucardo_aiven:
+  bucardo_aiven.bucardo_aiven.bucardo_aiven:
     state: patched
   check_mode: true
   diff: true
 
 - name: Patch one copy for another managed service's function
-  bucardo_aiven:
+  bucardo_aiven.bucardo_aiven.bucardo_aiven:
     files:
       - /usr/local/share/perl/5.36.0/Bucardo.pm
     function: rds_tools.session_replication_role
 
 - name: Put the originals back
-  bucardo_aiven:
+  bucardo_aiven.bucardo_aiven.bucardo_aiven:
     state: reverted
 
 - name: Report the state of every copy
-  bucardo_aiven:
+  bucardo_aiven.bucardo_aiven.bucardo_aiven:
     state: status
   register: ba_status
 
 - name: Check that the target databases are ready
-  bucardo_aiven:
+  bucardo_aiven.bucardo_aiven.bucardo_aiven:
     state: check_db
     conninfo:
       - host=pg-shop.example.com port=12345 dbname=shop user=bucardo sslmode=require
@@ -197,6 +208,16 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+msg:
+  description:
+    - What happened, in one line. On success, for example C(patched
+      /usr/share/perl5/Bucardo.pm), C(every copy of Bucardo.pm is already
+      patched (1 copy found)) or C(every database is ready for Bucardo (2
+      checked)); in check mode C(would patch ...). On failure, the tool's
+      reason.
+  returned: always
+  type: str
+  sample: patched /usr/share/perl5/Bucardo.pm
 changed:
   description: Whether a file was changed, or in check mode would be; the
     tool's own C(changed).
@@ -271,12 +292,6 @@ databases:
   returned: state is check_db
   type: list
   elements: dict
-warnings:
-  description: With I(state=check_db), the tool's warnings (syncs with
-    C(rebuild_index) set); they are also shown as Ansible warnings.
-  returned: state is check_db
-  type: list
-  elements: str
 diff:
   description: In diff mode, one C(prepared) unified diff per file changed
     (or that would change).
@@ -309,6 +324,10 @@ EXIT_FAILURE = 1
 EXIT_NOT_PATCHED = 3
 EXIT_NONE_FOUND = 4
 EXIT_USAGE = 64
+
+# The --json documents this module reads. A document that names a newer
+# format_version is refused rather than misread.
+FORMAT_VERSION = 1
 
 
 def resolve_binary(module):
@@ -364,13 +383,29 @@ def run_tool(module, cmd, environ_update=None, show_cmd=True):
         reason = '; '.join(stderr_lines(err)) or (out or '').strip()[:500] or 'no output'
         module.fail_json(msg='bucardo-aiven did not print a JSON document (exit %d): %s'
                          % (rc, reason), stdout=out, **extra)
+    fmt = doc.get('format_version', FORMAT_VERSION)
+    if fmt != FORMAT_VERSION:
+        module.fail_json(msg='bucardo-aiven printed JSON format_version %r; this module reads %d: '
+                         'use the collection released with the tool' % (fmt, FORMAT_VERSION), **extra)
+    # Each of the tool's warnings once, through module.warn(): Ansible fills
+    # the result's reserved key 'warnings' from it, so the module never puts
+    # them there itself (they would show twice). 'warnings' is the list every
+    # document carries; 'warning', the one an older tool gave.
+    shown = []
+    for w in (doc.get('warnings') or []) + [doc.get('warning')]:
+        if w and isinstance(w, str) and w not in shown:
+            shown.append(w)
+            module.warn(w)
     return rc, doc, err
 
 
 def file_errors(doc, err):
-    """The tool's messages: stderr, plus each file error stderr does not repeat."""
+    """The tool's messages: stderr, plus each error stderr does not repeat."""
     lines = stderr_lines(err)
     msgs = list(lines)
+    e = doc.get('error')
+    if e and isinstance(e, str) and not any(e in line for line in lines):
+        msgs.append(e)
     for f in doc.get('files') or []:
         e = f.get('error')
         if f.get('failed') and e and not any(e in line for line in lines):
@@ -388,6 +423,33 @@ def prepared_diffs(files):
             if f.get('changed') and f.get('diff')]
 
 
+def copies(n):
+    return '%d cop%s' % (n, 'y' if n == 1 else 'ies')
+
+
+def status_msg(files, rc):
+    if rc == EXIT_NONE_FOUND or not files:
+        return 'no Bucardo.pm found'
+    if rc == EXIT_OK:
+        return 'every copy of Bucardo.pm is patched (%s found)' % copies(len(files))
+    unpatched = [f for f in files if f.get('state') != 'patched']
+    return '%d of %s of Bucardo.pm not patched' % (len(unpatched) or 1, copies(len(files)))
+
+
+def change_msg(command, files, check_mode, restart):
+    verb = 'patch' if command == 'apply' else 'revert'
+    done = [f.get('path') or '?' for f in files if f.get('changed')]
+    if done:
+        msg = '%s %s' % ('would ' + verb if check_mode else verb + 'ed', ', '.join(done))
+    elif command == 'apply':
+        msg = 'every copy of Bucardo.pm is already patched (%s found)' % copies(len(files))
+    else:
+        msg = 'nothing to revert (%s found)' % copies(len(files))
+    if restart:
+        msg += '; ' + restart
+    return msg
+
+
 def status(module, binary):
     p = module.params
     cmd = global_options(module, binary) + ['status']
@@ -400,7 +462,8 @@ def status(module, binary):
         module.fail_json(msg='bucardo-aiven status failed (exit %d): %s' % (rc, '; '.join(msgs)),
                          files=clean_files(files), cmd=cmd, rc=rc, stderr=err)
     # No 'rc' on success: Ansible takes a result with a non-zero rc as failed.
-    return dict(changed=False, files=clean_files(files), all_patched=(rc == EXIT_OK),
+    return dict(changed=False, msg=status_msg(files, rc),
+                files=clean_files(files), all_patched=(rc == EXIT_OK),
                 found=(rc != EXIT_NONE_FOUND), state_dir=doc.get('state_dir'),
                 function=doc.get('function'), searched=doc.get('searched') or [],
                 cmd=cmd, stderr=err)
@@ -444,14 +507,15 @@ def apply_or_revert(module, binary):
         result['msg'] = 'bucardo-aiven %s failed (exit %d): %s' % (command, rc, '; '.join(msgs))
         module.fail_json(rc=rc, **result)
 
-    if doc.get('warning'):
-        module.warn(doc['warning'])
+    result['msg'] = change_msg(command, files, module.check_mode, doc.get('restart'))
     return result
 
 
 def check_db(module, binary):
     p = module.params
-    cmd = [binary, '--json', 'check-db']
+    # --root too: check-db judges the databases against the module Bucardo
+    # loads there.
+    cmd = global_options(module, binary) + ['check-db']
     if p['function']:
         cmd += ['--function', p['function']]
     if p['bucardo_db']:
@@ -461,14 +525,11 @@ def check_db(module, binary):
     rc, doc, err = run_tool(module, cmd, environ_update=env, show_cmd=False)
 
     databases = doc.get('databases') or []
-    warnings = doc.get('warnings') or []
     ready = bool(doc.get('ready')) and rc == EXIT_OK
-    for w in warnings:
-        module.warn(w)
     result = dict(changed=False, ready=ready, function=doc.get('function'),
-                  databases=databases, bucardo_db=doc.get('bucardo_db'),
-                  warnings=warnings, stderr=err)
+                  databases=databases, bucardo_db=doc.get('bucardo_db'), stderr=err)
     if ready:
+        result['msg'] = 'every database is ready for Bucardo (%d checked)' % len(databases)
         return result
     if rc not in (EXIT_OK, EXIT_FAILURE):
         result['msg'] = 'bucardo-aiven check-db: unexpected exit %d: %s' % (
