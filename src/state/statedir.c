@@ -54,6 +54,10 @@ statedir_open(struct statedir *sd, struct fsroot *root, const char *inner,
 	} else if (rc == -1 && errno == ENOTDIR) {
 		err_hint(e, "the state directory is not a directory; move it aside or choose "
 		    "another --state-dir");
+	} else if (rc == 0 && loc.st.st_uid == 0 && geteuid() != 0) {
+		/* The packaged state directory: the command wants root, not a chown. */
+		rc = err_set(e, loc.host, "the state directory belongs to root: run it as root "
+		    "(sudo bucardo-aiven ...), or give --state-dir a directory of your own");
 	} else if (rc == 0 && loc.st.st_uid != geteuid()) {
 		rc = err_set(e, loc.host, "the state directory is owned by uid %u, not by uid %u "
 		    "running this, so its backups cannot be trusted; chown %u %s, or choose "

@@ -109,6 +109,18 @@ if [ "$(id -u)" = 0 ] && [ ! -e /var/lib/bucardo-aiven ]; then
 	expect_rc 1 "not root, default state directory: exit 1"
 	contains "$(cat "$T/.err")" "run it as root" "not root, default state directory: the error says to run it as root"
 	check "not root: the default state directory was not created" test ! -e /var/lib/bucardo-aiven
+	# A root-owned state directory (the packaged one): run as root, not chown it.
+	mkdir -p "$T/rootstate/var/lib/bucardo-aiven"
+	chmod 700 "$T/rootstate/var/lib/bucardo-aiven"
+	mkdir -p "$T/rootstate/usr/share/perl5"
+	cp "$FIXTURES/bucardo-5.6.pm" "$T/rootstate/usr/share/perl5/Bucardo.pm"
+	chmod 755 "$T/rootstate"
+	as_nobody --root "$T/rootstate" apply --no-perl-check >"$T/.out" 2>"$T/.err"
+	rc=$?
+	expect_rc 1 "not root, a root-owned state directory: exit 1"
+	contains "$(cat "$T/.err")" "run it as root" "not root, a root-owned state directory: the error says to run it as root"
+	check "not root, a root-owned state directory: no advice to chown it" \
+	    sh -c "! grep -q chown '$T/.err'"
 else
 	skip "not root, default state directory" "needs root and no /var/lib/bucardo-aiven"
 fi
