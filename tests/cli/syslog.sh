@@ -33,12 +33,15 @@ python3 -c "
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-s.settimeout(0.7)
+s.settimeout(120)
 print(\"ready\", flush=True)
 with open(sys.argv[2], \"ab\") as out:
     try:
         while True:
-            out.write(s.recv(65536) + b\"\n\"); out.flush()
+            line = s.recv(65536)
+            if line == b\"END-OF-TEST\":
+                break
+            out.write(line + b\"\n\"); out.flush()
     except socket.timeout:
         pass
 " "$T/dev/log" "$T/log" >"$T/listener.out" &
@@ -47,6 +50,12 @@ for i in $(seq 50); do grep -q ready "$T/listener.out" 2>/dev/null && break; sle
 mount --bind "$T/dev" /dev || exit 93
 '"$1"'
 rc=$?
+# The command has ended, so has its logging: tell the listener (a slow run,
+# under valgrind, may take seconds before its first line).
+python3 -c "
+import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b\"END-OF-TEST\", \"/dev/log\")
+"
 wait $listener
 exit $rc
 ' </dev/null 2>"$T/ns.err"
