@@ -112,7 +112,8 @@ adopt_unrecorded(const struct options *o, const struct ruleset *rs, struct store
 	}
 	if (found && !o->check) {
 		rec = (struct store_record){ "apply", t->inner, version, function,
-		    original->data, original->len, t->content.data, t->content.len, 0, NULL, 0, NULL, 0 };
+		    original->data, original->len, t->content.data, t->content.len, 0, NULL, 0, NULL, 0,
+		    NULL };
 		if (store_commit(store, &rec, e) == -1)
 			goto cleanup;
 	}

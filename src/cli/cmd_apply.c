@@ -81,8 +81,9 @@ perl_check(const struct options *o, const struct perl_vouch *vouch, struct file_
 
 /*
  * Whether perl may run, decided once, in a thread of its own while the
- * store is opened (libgit2's start-up): judging perl's @INC trees reads a
- * few thousand directory entries. It gets its own host root, so that
+ * store is opened and the first copy is read, rewritten and staged: judging
+ * perl's @INC trees reads a few thousand directory entries. It is awaited
+ * only when perl -c is about to start. It gets its own host root, so that
  * nothing is shared but the job.
  */
 struct vouch_job {
@@ -240,7 +241,7 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 	struct store_record rec;
 	struct buf original = BUF_INIT;
 	struct err e = ERR_INIT;
-	char original_id[41], written_id[41], current_id[41], *note = NULL;
+	char original_id[41], written_id[41], current_id[41], kept_id[41], *note = NULL;
 	int known, ours, use, verified, rc = -1;
 
 	if ((known = store_lookup(store, t->inner, &original, original_id,
@@ -256,11 +257,11 @@ finish_patched(const struct options *o, const struct ruleset *rs, struct store *
 		/* Patched by hand: the file stays as it is; the store learns its original. */
 		if (hand_original(o, store, t, a, &original, &use, &note, &verified, &e) == -1 ||
 		    store_keep_original(store, t->inner, original.data ? original.data : "",
-		    original.len, NULL, &e) == -1)
+		    original.len, kept_id, &e) == -1)
 			goto fail;
 		rec = (struct store_record){ "adopt", t->inner, a->version, run_function(o, f),
 		    t->content.data, t->content.len, t->content.data, t->content.len, 0,
-		    original.data ? original.data : "", original.len, note, verified };
+		    original.data ? original.data : "", original.len, note, verified, kept_id };
 		if (store_commit(store, &rec, &e) == -1)
 			goto fail;
 		f->action = "adopted (patched by hand; kept patched from now on)";
@@ -318,10 +319,30 @@ modified_warning(struct file_report *f, const struct analysis *a)
 	f->message = msg;
 }
 
+/*
+ * The barriers of one apply, in order, each for a reason the promise gives
+ * (README, Reliability: the original is durable in the store before the
+ * module is replaced; the module and the history are durable when apply
+ * returns; a power failure leaves neither half-written):
+ *   1. fsync of the staged file (atomic_stage): its content is on disk
+ *      before its name can replace the module's;
+ *   2. fsync of the gzip copy's temporary file (store_keep_original): no
+ *      name ever holds part of a copy, which every later run would refuse;
+ *   3. one syncfs of the state directory's file system (store_sync): the
+ *      git blob, the gzip copy's name, new directories and this apply's
+ *      history objects, durable before the module is replaced;
+ *   4. fsync of the module's directory (atomic_commit): the rename;
+ *   5. fsync of the new ref, then of refs/heads (store_publish): the branch
+ *      names a commit already durable (3), and is never found empty;
+ *   6. fsync of the watch list's temporary file, then of the state
+ *      directory (watchlist_update), when the list changes.
+ * A new state directory also costs one fsync of its parent (fsroot).
+ */
 static int
 patch_one(const struct options *o, const struct ruleset *rs, struct store *store,
-    const struct perl_vouch *vouch, struct file_report *f)
+    struct vouch_job *job, struct file_report *f)
 {
+	const struct perl_vouch *vouch = &job->v;
 	struct target t = TARGET_INIT;
 	struct analysis a = ANALYSIS_INIT;
 	struct staged s = STAGED_INIT;
@@ -330,10 +351,10 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	struct store_record rec;
 	struct watch_entry en;
 	struct perl_run run = PERL_RUN_INIT;
-	struct err perr = ERR_INIT;
+	struct err perr = ERR_INIT, herr = ERR_INIT;
 	struct buf original = BUF_INIT;
 	char id[41], *note = NULL;
-	int rc = -1, started = PERL_NOT_RUN, use = 0, verified = 0;
+	int rc = -1, started = PERL_NOT_RUN, use = 0, verified = 0, history;
 
 	if ((rc = run_examine(o, rs, f, &t, &a)) != 0) {
 		if (rc == RUN_UNTRUSTED)
@@ -364,8 +385,12 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	 * kept in the store, on the other core, and its verdict is awaited
 	 * before anything is replaced.
 	 */
-	if (!o->no_perl_check)
+	if (!o->no_perl_check) {
+		vouch_wait(job);
 		started = verify_perl_start(&run, o->host, vouch, s.tmp_host, 120, &perr);
+	}
+	/* No-op when cmd_apply started it already (no perl -c to leave the core to). */
+	store_preload(store);
 	/*
 	 * The original is safe in the store before anything replaces it: the
 	 * file as found, or for a hand edit the original it was made from.
@@ -376,7 +401,24 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 		goto cleanup;
 	}
 	if (store_keep_original(store, t.inner, use ? (original.data ? original.data : "") :
-	    t.content.data, use ? original.len : t.content.len, id, &e) == -1) {
+	    t.content.data, use ? original.len : t.content.len, id, &e) == -1 ||
+	    store_ready(store, &e) == -1) {
+		run_fail_file(f, "%s; nothing written", e.msg);
+		goto cleanup;
+	}
+	/*
+	 * The history's objects are written while perl -c runs too, and one
+	 * barrier makes them durable with the kept original before the file
+	 * is replaced; the branch moves after. Failing to write them is the
+	 * history's failure alone: the file is still replaced, and the next
+	 * apply records it.
+	 */
+	rec = (struct store_record){ "apply", t.inner, a.version, run_function(o, f),
+	    t.content.data, t.content.len, out.data, out.len, 0,
+	    use ? (original.data ? original.data : "") : NULL, use ? original.len : 0, note,
+	    verified, id };
+	history = store_prepare(store, &rec, &herr);
+	if (store_sync(store, &e) == -1) {
 		run_fail_file(f, "%s; nothing written", e.msg);
 		goto cleanup;
 	}
@@ -393,14 +435,10 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	slips_corrected(f, &a);
 	note_original(f, "a hand edit, completed", note);
 	en = watched_as(o, f, &t, &a);
-	rec = (struct store_record){ "apply", t.inner, a.version, run_function(o, f),
-	    t.content.data, t.content.len, out.data, out.len, 0,
-	    use ? (original.data ? original.data : "") : NULL, use ? original.len : 0, note,
-	    verified };
 	crash_point("before-history");
-	if (store_commit(store, &rec, &e) == -1) {
+	if (history == -1 || store_publish(store, &herr) == -1) {
 		run_fail_file(f, "%s: patched, but the history could not be recorded (%s); "
-		    "run apply again to record it", f->path, e.msg);
+		    "run apply again to record it", f->path, herr.msg);
 		goto cleanup;
 	}
 	crash_point("after-history");
@@ -514,13 +552,20 @@ cmd_apply(struct options *o)
 		goto done;
 	}
 	crash_point("after-lock");
-	vouch_wait(&job);
+	/*
+	 * libgit2's start-up runs on the other core while the first copy is
+	 * read, rewritten and staged; with perl -c, only once perl runs
+	 * (patch_one), so that it does not slow the @INC judgement perl waits
+	 * for.
+	 */
+	if (o->no_perl_check)
+		store_preload(store);
 	for (i = 0; i < r.nfiles; i++) {
 		struct file_report *f = &r.files[i];
 
 		if (f->state_after != NULL || f->untrusted)
 			continue;
-		if (patch_one(o, &rs, store, &job.v, f) == -1)
+		if (patch_one(o, &rs, store, &job, f) == -1)
 			failed = 1;
 	}
 	status = run_conclude(o, &r, failed || refused);

@@ -182,7 +182,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 			}
 			rec = (struct store_record){ "revert", t.inner, NULL, NULL,
 			    written.data ? written.data : "", written.len,
-			    t.content.data, t.content.len, 1, NULL, 0, NULL, 0 };
+			    t.content.data, t.content.len, 1, NULL, 0, NULL, 0, NULL };
 			if (store_commit(store, &rec, &e) == -1) {
 				run_fail_file(f, "%s", e.msg);
 				goto cleanup;
@@ -222,7 +222,7 @@ revert_one(const struct options *o, const struct ruleset *rs, struct store *stor
 	}
 	f->action = "reverted";
 	rec = (struct store_record){ "revert", t.inner, NULL, NULL,
-	    t.content.data, t.content.len, original.data, original.len, 1, NULL, 0, NULL, 0 };
+	    t.content.data, t.content.len, original.data, original.len, 1, NULL, 0, NULL, 0, NULL };
 	crash_point("before-history");
 	if (store_commit(store, &rec, &e) == -1) {
 		run_fail_file(f, "%s: reverted, but the history could not be recorded (%s)", f->path,

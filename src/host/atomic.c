@@ -3,6 +3,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 
 #include <linux/fs.h>
@@ -11,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +176,39 @@ atomic_release(struct target *t)
 	free(t->name);
 	free(t->path);
 	atomic_reset(t);
+}
+
+/* writev(2) of all of iov, 64 pieces a call, resuming after a short write. */
+static int
+atomic_writev_all(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct iovec batch[64];
+	size_t off = 0, n;
+	ssize_t got;
+	int i = 0, k;
+
+	while (i < iovcnt) {
+		for (k = 0; k < (int)(sizeof(batch) / sizeof(batch[0])) && i + k < iovcnt; k++)
+			batch[k] = iov[i + k];
+		batch[0].iov_base = (char *)batch[0].iov_base + off;
+		batch[0].iov_len -= off;
+		if ((got = writev(fd, batch, k)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (got == 0 && batch[0].iov_len > 0) {
+			errno = EIO;
+			return -1;
+		}
+		/* Past the pieces written whole, into the one cut short. */
+		for (n = (size_t)got; i < iovcnt && n >= iov[i].iov_len - off; i++) {
+			n -= iov[i].iov_len - off;
+			off = 0;
+		}
+		off += n;
+	}
+	return 0;
 }
 
 static int
@@ -644,6 +679,15 @@ int
 atomic_write_at(int dirfd, const char *dir, const char *name, const void *data, size_t len,
     mode_t mode, unsigned flags, struct err *e)
 {
+	struct iovec iov = { (void *)(uintptr_t)data, len };
+
+	return atomic_writev_at(dirfd, dir, name, &iov, 1, mode, flags, e);
+}
+
+int
+atomic_writev_at(int dirfd, const char *dir, const char *name, const struct iovec *iov,
+    int iovcnt, mode_t mode, unsigned flags, struct err *e)
+{
 	char *tmp = NULL, *display = NULL;
 	int fd, rc = -1, saved;
 
@@ -654,7 +698,8 @@ atomic_write_at(int dirfd, const char *dir, const char *name, const void *data, 
 		atomic_dir_error(e, display, dirfd, dir, "cannot create a temporary file");
 		goto cleanup;
 	}
-	if (atomic_write_all(fd, data, len) == -1 || fchmod(fd, mode) == -1 || fsync(fd) == -1) {
+	if (atomic_writev_all(fd, iov, iovcnt) == -1 || fchmod(fd, mode) == -1 ||
+	    (!(flags & ATOMIC_DEFER_SYNC) && fsync(fd) == -1)) {
 		atomic_dir_error(e, display, dirfd, dir, "cannot write");
 		goto cleanup;
 	}
@@ -682,7 +727,7 @@ atomic_write_at(int dirfd, const char *dir, const char *name, const void *data, 
 		free(tmp);
 		tmp = NULL;
 	}
-	if (fsroot_sync_dir(dirfd) == -1) {
+	if (!(flags & (ATOMIC_DEFER_DIRSYNC | ATOMIC_DEFER_SYNC)) && fsroot_sync_dir(dirfd) == -1) {
 		err_sys(e, display, "was written, but flushing its directory to disk failed");
 		goto cleanup;
 	}

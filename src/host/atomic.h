@@ -3,6 +3,7 @@
 #define ATOMIC_H
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "base/base.h"
 #include "fsroot.h"
@@ -87,19 +88,37 @@ void	atomic_abort(struct staged *s);
 
 /* atomic_write_at flags. */
 enum {
-	ATOMIC_NOREPLACE = 1 << 0	/* fail with EEXIST rather than replace name */
+	ATOMIC_NOREPLACE = 1 << 0,	/* fail with EEXIST rather than replace name */
+	/*
+	 * The caller makes the new name durable with a barrier of its own
+	 * (syncfs, for many files at once): dirfd is not fsynced. The
+	 * content still is, before the name appears.
+	 */
+	ATOMIC_DEFER_DIRSYNC = 1 << 1,
+	/*
+	 * Nothing is fsynced: content and name become durable only at the
+	 * caller's next barrier, and until then a power failure may leave
+	 * the name with part of the content. Only for files whose name says
+	 * what they must hold (git objects), checked when found again.
+	 */
+	ATOMIC_DEFER_SYNC = 1 << 2
 };
 
 /*
  * Make name in the directory dirfd hold exactly data, or leave it as it
  * was: a temporary file as atomic_stage makes it (owned by the caller, the
- * given mode), renamed over name (with ATOMIC_NOREPLACE: linked to it, so
- * an existing file stays and EEXIST is returned), then dirfd fsynced.
- * Temporary files a killed run left for name are removed first. dir names
- * the directory in messages. Returns 0, or -1 with e set and errno kept.
+ * given mode), fsynced, renamed over name (with ATOMIC_NOREPLACE: linked
+ * to it, so an existing file stays and EEXIST is returned), then dirfd
+ * fsynced (see ATOMIC_DEFER_*). Temporary files a killed run left for name
+ * are removed first. dir names the directory in messages. Returns 0, or -1
+ * with e set and errno kept.
  */
 int	atomic_write_at(int dirfd, const char *dir, const char *name, const void *data,
 	    size_t len, mode_t mode, unsigned flags, struct err *e);
+
+/* atomic_write_at of content given in pieces (written with writev), never copied together. */
+int	atomic_writev_at(int dirfd, const char *dir, const char *name, const struct iovec *iov,
+	    int iovcnt, mode_t mode, unsigned flags, struct err *e);
 
 /*
  * Remove the stale temporary files of ours for name in dirfd (those whose

@@ -2,6 +2,8 @@
 #ifndef GIT2LAZY_H
 #define GIT2LAZY_H
 
+#include <pthread.h>
+
 #include <git2.h>
 
 #include "base/base.h"
@@ -18,17 +20,16 @@
 	X(git_libgit2_version) \
 	X(git_libgit2_opts) \
 	X(git_error_last) \
-	X(git_repository_init_options_init) \
-	X(git_repository_init_ext) \
 	X(git_repository_open_bare) \
 	X(git_repository_free) \
-	X(git_repository_odb) \
-	X(git_odb_free) \
-	X(git_odb_write) \
-	X(git_odb_hash) \
 	X(git_oid_tostr) \
 	X(git_oid_equal) \
+	X(git_oid_fromraw) \
 	X(git_reference_name_to_id) \
+	X(git_reference_lookup) \
+	X(git_reference_type) \
+	X(git_reference_symbolic_target) \
+	X(git_reference_free) \
 	X(git_commit_lookup) \
 	X(git_commit_free) \
 	X(git_commit_tree) \
@@ -67,9 +68,20 @@ struct git2_api {
 
 /*
  * Load libgit2 and initialise it on first use; later calls return the same
- * table. NULL (with e set) when the library cannot be loaded.
+ * table. NULL (with e set) when the library cannot be loaded; a failure is
+ * remembered, not retried. Safe from any thread: a caller arriving while
+ * another thread loads waits for it.
  */
 const struct git2_api	*git2_load(struct err *e);
+
+/*
+ * Start git2_load() in a new thread (the caller joins it), so that
+ * libgit2's start-up (some twenty libraries mapped and relocated, then
+ * mbedTLS parsing the CA bundle: about 65 M instructions) runs beside the
+ * caller's own work. -1 when no thread could be started: git2_load() then
+ * loads in line.
+ */
+int			 git2_preload(pthread_t *thread);
 
 /* libgit2's last error message, or "unknown libgit2 error". */
 const char		*git2_message(const struct git2_api *g);
