@@ -462,9 +462,7 @@ cleanup:
 int
 cmd_apply(struct options *o)
 {
-	struct report r = REPORT_INIT;
-	struct discovery d = DISCOVERY_INIT;
-	struct ruleset rs = RULESET_INIT;
+	struct run_context c = RUN_CONTEXT_INIT;
 	struct store *store = NULL;
 	struct err e = ERR_INIT;
 	struct vouch_job job = { PERL_VOUCH_INIT, NULL, 0, 0, 0 };
@@ -472,21 +470,17 @@ cmd_apply(struct options *o)
 	size_t i, todo = 0;
 	int status = EXIT_FAILED, failed = 0, refused = 0, got;
 
-	r.command = "apply";
-	r.check_mode = o->check;
-	r.state_dir = o->state_dir;
-	r.function = o->function;
-	if (run_load_rules(o, &rs, &r) == -1 || run_gather(o, &r, &d, 0) == -1)
+	if (run_begin(o, &c, "apply", REPORT_ACTIONS, 0) == -1)
 		goto done;
 
 	/* First a read-only pass: the already-patched path writes and locks nothing. */
-	for (i = 0; i < r.nfiles; i++) {
-		struct file_report *f = &r.files[i];
+	for (i = 0; i < c.r.nfiles; i++) {
+		struct file_report *f = &c.r.files[i];
 		struct target t = TARGET_INIT;
 		struct analysis a = ANALYSIS_INIT;
 		struct buf out = BUF_INIT;
 
-		if ((got = run_examine(o, &rs, f, &t, &a)) == -1) {
+		if ((got = run_examine(o, &c.rs, f, &t, &a)) == -1) {
 			failed = 1;
 		} else if (got == RUN_UNTRUSTED) {
 			/* Never blocks the trusted copies; fails the run when it matters. */
@@ -510,7 +504,7 @@ cmd_apply(struct options *o)
 			f->action = "already patched";
 			f->state_after = f->state;
 		} else if (o->check) {
-			if (rewrite_checked(o, &rs, f, &t, &a, &out) == -1) {
+			if (rewrite_checked(o, &c.rs, f, &t, &a, &out) == -1) {
 				failed = 1;
 			} else {
 				f->action = "would patch";
@@ -523,17 +517,17 @@ cmd_apply(struct options *o)
 		analysis_release(&a);
 		atomic_release(&t);
 	}
-	if (r.nfiles == 0 && r.discovered) {
-		run_fail(&r, "no Bucardo.pm found; give its path, or see 'bucardo-aiven status'");
+	if (c.r.nfiles == 0 && c.r.discovered) {
+		run_fail(&c.r, "no Bucardo.pm found; give its path, or see 'bucardo-aiven status'");
 		goto done;
 	}
-	if (r.nfiles == 0 && o->reapply) {
+	if (c.r.nfiles == 0 && o->reapply) {
 		status = EXIT_OK;	/* nothing was ever patched here: nothing to keep */
 		goto done;
 	}
 	/* All or nothing: one refused copy stops the run before any is written. */
 	if (failed || todo == 0 || o->check) {
-		status = run_conclude(o, &r, failed || refused);
+		status = run_conclude(o, &c.r, failed || refused);
 		goto done;
 	}
 
@@ -548,7 +542,7 @@ cmd_apply(struct options *o)
 	}
 	if (store_open(&store, o->state_fs, o->state_inner, STORE_WRITE, o->lock_timeout,
 	    &e) == -1) {
-		run_fail(&r, "%s", e.msg);
+		run_fail(&c.r, "%s", e.msg);
 		goto done;
 	}
 	crash_point("after-lock");
@@ -560,23 +554,20 @@ cmd_apply(struct options *o)
 	 */
 	if (o->no_perl_check)
 		store_preload(store);
-	for (i = 0; i < r.nfiles; i++) {
-		struct file_report *f = &r.files[i];
+	for (i = 0; i < c.r.nfiles; i++) {
+		struct file_report *f = &c.r.files[i];
 
 		if (f->state_after != NULL || f->untrusted)
 			continue;
-		if (patch_one(o, &rs, store, &job, f) == -1)
+		if (patch_one(o, &c.rs, store, &job, f) == -1)
 			failed = 1;
 	}
-	status = run_conclude(o, &r, failed || refused);
+	status = run_conclude(o, &c.r, failed || refused);
 done:
 	vouch_wait(&job);
 	verify_vouch_release(&job.v);
-	run_finish(o, &r);
+	run_end(o, &c);
 	free(perl);
 	store_close(store);
-	report_release(&r);
-	discovery_release(&d);
-	rules_release(&rs);
 	return status;
 }

@@ -287,52 +287,44 @@ cleanup:
 int
 cmd_revert(struct options *o)
 {
-	struct report r = REPORT_INIT;
-	struct discovery d = DISCOVERY_INIT;
-	struct ruleset rs = RULESET_INIT;
+	struct run_context c = RUN_CONTEXT_INIT;
 	struct store *store = NULL;
 	struct statedir sd = STATEDIR_INIT;
 	struct err e = ERR_INIT;
 	size_t i;
 	int status = EXIT_FAILED, failed = 0;
 
-	r.command = "revert";
-	r.check_mode = o->check;
-	r.state_dir = o->state_dir;
-	if (run_load_rules(o, &rs, &r) == -1 || run_gather(o, &r, &d, 0) == -1)
+	if (run_begin(o, &c, "revert", REPORT_ACTIONS, 0) == -1)
 		goto done;
-	if (r.nfiles == 0) {
-		run_fail(&r, "no Bucardo.pm found; give its path");
+	if (c.r.nfiles == 0) {
+		run_fail(&c.r, "no Bucardo.pm found; give its path");
 		goto done;
 	}
 	if (statedir_open(&sd, o->state_fs, o->state_inner, STATEDIR_READ, &e) == -1) {
-		run_fail(&r, "%s", e.msg);
+		run_fail(&c.r, "%s", e.msg);
 		goto done;
 	}
 	if (sd.fd == -1) {
 		/* Nothing was ever applied here: fine, unless a copy is patched. */
-		for (i = 0; i < r.nfiles; i++)
-			if (revert_without_store(o, &rs, &r.files[i]) == -1)
+		for (i = 0; i < c.r.nfiles; i++)
+			if (revert_without_store(o, &c.rs, &c.r.files[i]) == -1)
 				failed = 1;
 		status = failed ? EXIT_FAILED : EXIT_OK;
 		goto done;
 	}
 	if (store_open(&store, o->state_fs, o->state_inner, o->check ? STORE_READ : STORE_WRITE,
 	    o->lock_timeout, &e) == -1) {
-		run_fail(&r, "%s", e.msg);
+		run_fail(&c.r, "%s", e.msg);
 		goto done;
 	}
 	crash_point("after-lock");
-	for (i = 0; i < r.nfiles; i++)
-		if (revert_one(o, &rs, store, &r.files[i]) == -1)
+	for (i = 0; i < c.r.nfiles; i++)
+		if (revert_one(o, &c.rs, store, &c.r.files[i]) == -1)
 			failed = 1;
-	status = run_conclude(o, &r, failed);
+	status = run_conclude(o, &c.r, failed);
 done:
-	run_finish(o, &r);
+	run_end(o, &c);
 	statedir_close(&sd);
 	store_close(store);
-	report_release(&r);
-	discovery_release(&d);
-	rules_release(&rs);
 	return status;
 }

@@ -18,24 +18,18 @@
 int
 cmd_status(struct options *o)
 {
-	struct report r = REPORT_INIT;
-	struct discovery d = DISCOVERY_INIT;
-	struct ruleset rs = RULESET_INIT;
+	struct run_context c = RUN_CONTEXT_INIT;
 	size_t i;
 	int status = EXIT_FAILED, unreadable = 0, unpatched = 0, got;
 
-	r.command = "status";
-	r.kind = REPORT_STATUS;
-	r.state_dir = o->state_dir;
-	r.function = o->function;
-	if (run_load_rules(o, &rs, &r) == -1 || run_gather(o, &r, &d, 1) == -1)
+	if (run_begin(o, &c, "status", REPORT_STATUS, 1) == -1)
 		goto done;
-	for (i = 0; i < r.nfiles; i++) {
-		struct file_report *f = &r.files[i];
+	for (i = 0; i < c.r.nfiles; i++) {
+		struct file_report *f = &c.r.files[i];
 		struct target t = TARGET_INIT;
 		struct analysis a = ANALYSIS_INIT;
 
-		if ((got = run_examine(o, &rs, f, &t, &a)) == -1)
+		if ((got = run_examine(o, &c.rs, f, &t, &a)) == -1)
 			unreadable = 1;
 		else if (got == RUN_UNTRUSTED) {
 			/* Only Bucardo's own copy, or one asked about, says "not patched". */
@@ -53,14 +47,11 @@ cmd_status(struct options *o)
 		analysis_release(&a);
 		atomic_release(&t);
 	}
-	run_restart_advice(o, &r, 0);
-	status = unreadable ? EXIT_FAILED : r.nfiles == 0 ? EXIT_NONE_FOUND :
+	run_restart_advice(o, &c.r, 0);
+	status = unreadable ? EXIT_FAILED : c.r.nfiles == 0 ? EXIT_NONE_FOUND :
 	    unpatched ? EXIT_NOT_PATCHED : EXIT_OK;
 done:
-	run_finish(o, &r);
-	report_release(&r);
-	discovery_release(&d);
-	rules_release(&rs);
+	run_end(o, &c);
 	return status;
 }
 

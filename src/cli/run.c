@@ -510,3 +510,26 @@ run_conclude(const struct options *o, struct report *r, int failed)
 		    EXIT_DETAILED_FAILED) : report_changed(r) ? EXIT_CHANGED : EXIT_OK;
 	return failed ? EXIT_FAILED : EXIT_OK;
 }
+
+int
+run_begin(struct options *o, struct run_context *c, const char *command,
+    enum report_kind kind, int want_active)
+{
+	c->r.command = command;
+	c->r.kind = kind;
+	c->r.check_mode = o->check;
+	c->r.state_dir = o->state_dir;
+	c->r.function = kind == REPORT_HISTORY ? NULL : o->function;
+	if (run_load_rules(o, &c->rs, &c->r) == -1 || run_gather(o, &c->r, &c->d, want_active) == -1)
+		return -1;
+	return 0;
+}
+
+void
+run_end(const struct options *o, struct run_context *c)
+{
+	run_finish(o, &c->r);
+	report_release(&c->r);
+	discovery_release(&c->d);
+	rules_release(&c->rs);
+}

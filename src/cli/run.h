@@ -7,6 +7,19 @@
 #include "report.h"
 #include "engine/engine.h"
 
+/*
+ * What status, apply and revert share from start to end: the report, the
+ * copies discovery found, the rules. run_begin fills it, run_end prints the
+ * report and releases it all.
+ */
+struct run_context {
+	struct report		r;
+	struct discovery	d;
+	struct ruleset		rs;
+};
+
+#define RUN_CONTEXT_INIT { REPORT_INIT, DISCOVERY_INIT, RULESET_INIT }
+
 /* "bucardo-aiven: MESSAGE" on stderr. */
 void	run_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last message run_complain printed (owned here), or NULL. */
@@ -80,5 +93,17 @@ void	run_mark_active(const struct options *o, struct report *r);
  * or 6 (changed, and something else failed).
  */
 int	run_conclude(const struct options *o, struct report *r, int failed);
+
+/*
+ * Start a command: name its report (command, kind, check mode, state
+ * directory, function), load the rules and gather the files (want_active:
+ * ask which copy perl loads). Returns 0, or -1 when the run cannot go on
+ * (the report says why); run_end is due either way.
+ */
+int	run_begin(struct options *o, struct run_context *c, const char *command,
+	    enum report_kind kind, int want_active);
+
+/* End a command: print the report (run_finish) and release the context. */
+void	run_end(const struct options *o, struct run_context *c);
 
 #endif
