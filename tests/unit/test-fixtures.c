@@ -156,6 +156,7 @@ main(void)
 		{ "empty.pm", "empty" },
 		{ "garbage.bin", "NUL" },
 		{ "truncated-in-disable.pm", "never closed" },
+		{ "indented-end.pm", "sub disable_triggers (line 105) is never closed" },
 		{ "missing-disable-statement.pm", "sub disable_triggers" },
 		{ "missing-enable-statement.pm", "sub enable_triggers" },
 		{ "twice-disable.pm", "expected exactly one" },
