@@ -278,36 +278,41 @@ store_git_settings(const struct git2_api *g, struct err *e)
 }
 
 /*
- * Make the missing directories of dir (relative, "/"-separated) below the
- * state directory with mode, each in its parent as statedir_subdir reaches
- * it (no link followed). Unlike statedir_subdir's create, without an fsync
- * per level: the caller's store_sync() makes them durable, together with
- * what they hold, before anything depends on them.
+ * Make the missing directories of dir (relative, "/"-separated; empty
+ * components, as in "originals/" for a file at the top of --root, are
+ * skipped) below the state directory with mode, each in its parent as
+ * statedir_subdir reaches it (no link followed). Unlike statedir_subdir's
+ * create, without an fsync per level: the caller's store_sync() makes them
+ * durable, together with what they hold, before anything depends on them.
  */
 static int
-store_mkdirs(const struct statedir *sd, char *dir, mode_t mode, struct err *e)
+store_mkdirs(const struct statedir *sd, const char *dir, mode_t mode, struct err *e)
 {
-	char *end = dir, *name;
+	char *made;	/* the prefix of dir made so far, then the next one */
+	const char *p = dir;
+	size_t len, at = 0;
 	int fd, rc = 0;
 
-	/* Each prefix of dir in turn: "originals", "originals/usr", ... */
-	while (rc == 0 && end != NULL) {
-		if ((end = strchr(end + 1, '/')) != NULL)
-			*end = '\0';
-		if ((name = strrchr(dir, '/')) != NULL)
-			*name = '\0';
-		fd = statedir_subdir(sd, name != NULL ? dir : "", 0, e);
-		if (name != NULL)
-			*name = '/';
-		if (fd == -1)
+	if ((made = malloc(strlen(dir) + 1)) == NULL)
+		return err_sys(e, sd->path, "out of memory");
+	made[0] = '\0';
+	while (rc == 0 && *(p += strspn(p, "/")) != '\0') {
+		len = strcspn(p, "/");
+		if ((fd = statedir_subdir(sd, made, 0, e)) == -1) {
 			rc = errno == ENOENT ? err_sys(e, sd->path, "cannot create %s", dir) : -1;
-		else if (mkdirat(fd, name != NULL ? name + 1 : dir, mode) == -1 && errno != EEXIST)
+			break;
+		}
+		if (at > 0)
+			made[at++] = '/';
+		memcpy(made + at, p, len);
+		made[at + len] = '\0';
+		if (mkdirat(fd, made + at, mode) == -1 && errno != EEXIST)
 			rc = err_sys(e, sd->path, "cannot create %s", dir);
-		if (fd != -1)
-			close(fd);
-		if (end != NULL)
-			*end = '/';
+		close(fd);
+		at += len;
+		p += len;
 	}
+	free(made);
 	return rc;
 }
 
@@ -336,16 +341,15 @@ store_init_file(int dirfd, const char *dir, const char *name, const char *text,
 static int
 store_init_layout(struct store *s, struct err *e)
 {
-	char path[PATH_MAX], objects[] = "store.git/objects", heads[] = "store.git/refs/heads",
-	    tags[] = "store.git/refs/tags";
+	char path[PATH_MAX];
 	int gfd = -1, rc = -1;
 
 	if (store_pathf(path, sizeof(path), e, "%s/store.git", s->dir) == -1)
 		return -1;
 	/* Mode 0777 less the umask, as git and libgit2 make them. */
-	if (store_mkdirs(&s->sd, objects, 0777, e) == -1 ||
-	    store_mkdirs(&s->sd, heads, 0777, e) == -1 ||
-	    store_mkdirs(&s->sd, tags, 0777, e) == -1)
+	if (store_mkdirs(&s->sd, "store.git/objects", 0777, e) == -1 ||
+	    store_mkdirs(&s->sd, "store.git/refs/heads", 0777, e) == -1 ||
+	    store_mkdirs(&s->sd, "store.git/refs/tags", 0777, e) == -1)
 		return -1;
 	if ((gfd = statedir_subdir(&s->sd, "store.git", 0, e)) == -1)
 		return -1;

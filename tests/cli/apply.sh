@@ -11,6 +11,18 @@ for fx in bucardo-5.6.pm bucardo-5.4.pm bucardo-5.3.pm bucardo-5.1.pm bucardo-5.
 	contains "$out" "$pm: patched" "$fx: says it patched the file"
 done
 
+# A module at the top of --root, as in an unpacked release tarball (the
+# upstream suite's layout): kept in originals/ itself, and revertible.
+root=$T/toplevel
+mkdir -p "$root"
+cp "$FIXTURES/bucardo-5.6.pm" "$root/Bucardo.pm"
+run_ba --root "$root" --state-dir "$T/toplevel-state" apply "$root/Bucardo.pm"
+expect_rc 0 "a module at the top of --root: apply exits 0"
+same_file "$root/Bucardo.pm" "$FIXTURES/expected/bucardo-5.6.pm" "a module at the top of --root: patched"
+run_ba --root "$root" --state-dir "$T/toplevel-state" revert "$root/Bucardo.pm"
+expect_rc 0 "a module at the top of --root: revert exits 0"
+same_file "$root/Bucardo.pm" "$FIXTURES/bucardo-5.6.pm" "a module at the top of --root: reverted to the original"
+
 # A second run changes nothing: no write, no new backup, no new history.
 root=$T/again
 pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$root")

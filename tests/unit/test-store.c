@@ -345,7 +345,34 @@ test_keep(void)
 	    "an empty original is kept and restorable (%s)",
 	    rc == 0 ? "" : e.msg);
 
+
 	buf_release(&got);
+	store_close(s);
+}
+
+/* A module at the top of --root (an unpacked release tarball), kept first
+ * in a new state directory: its copies go straight into originals/, which
+ * must be made. */
+static void
+test_keep_at_top(void)
+{
+	static const char original[] = "package Bucardo;\n1;\n";
+	struct store *s = NULL;
+	struct err e = ERR_INIT;
+	struct stat st;
+	char state[600], gz[800], id[41];
+	int rc;
+
+	snprintf(state, sizeof(state), "%s/state-top", top);
+	if (store_open(&s, &host, state, STORE_WRITE, 0, &e) == -1) {
+		ok(0, "open a new state directory: %s", e.msg);
+		return;
+	}
+	rc = store_keep_original(s, "/Bucardo.pm", original, sizeof(original) - 1, id, &e);
+	snprintf(gz, sizeof(gz), "%s/originals/Bucardo.pm.%s.gz", state, id);
+	ok(rc == 0 && stat(gz, &st) == 0 && S_ISREG(st.st_mode),
+	    "a file at the top of the root is kept in a new originals/ (%s)",
+	    rc == 0 ? "" : e.msg);
 	store_close(s);
 }
 
@@ -757,6 +784,7 @@ main(void)
 	test_refuse();
 	test_lock();
 	test_keep();
+	test_keep_at_top();
 	test_commit();
 	test_blob_id();
 	test_lockfiles();
