@@ -372,6 +372,24 @@ atomic_copy_owner(int fd, const struct target *t, const char *real,
 }
 
 /*
+ * A new file takes the default ACL of its directory (acl(5)), which may let
+ * other users write it; the replaced file must be permitted exactly as the
+ * original, whose own ACL, if any, atomic_copy_xattrs copies next. So the
+ * inherited one goes first, before the mode is set.
+ */
+static int
+atomic_drop_inherited_acl(int fd, const char *real, struct err *e)
+{
+	if (fremovexattr(fd, "system.posix_acl_access") == -1 && errno != ENODATA &&
+	    errno != ENOTSUP && errno != EOPNOTSUPP) {
+		err_sys(e, real, "cannot remove the ACL the new file inherited from its directory");
+		err_hint(e, "nothing written");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Is entry one of our temporary files for name: ".NAME.bucardo-aiven.XXXXXX",
  * or with prefix, ".NAME<anything>.bucardo-aiven.XXXXXX"?
  */
@@ -510,7 +528,8 @@ atomic_stage(struct staged *s, const struct target *t, const void *data, size_t 
 		atomic_dir_error(e, t->path, t->dirfd, t->real, "cannot write the new file");
 		goto fail;
 	}
-	if (atomic_copy_owner(s->fd, t, t->real, e) == -1)
+	if (atomic_drop_inherited_acl(s->fd, t->real, e) == -1 ||
+	    atomic_copy_owner(s->fd, t, t->real, e) == -1)
 		goto fail;
 	if (atomic_copy_xattrs(t->fd, s->fd, t->real, e) == -1)
 		goto fail;

@@ -1,4 +1,5 @@
 /* fsroot.c: resolving paths inside the root through directory descriptors, judging each component. */
+#include <sys/acl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <acl/libacl.h>
 
 #include "fsroot.h"
 
@@ -234,19 +237,90 @@ cleanup:
 	buf_release(&text);
 }
 
-/* The trust rule for one component of this root, st as opened, inner its path (len bytes). */
-static enum trust_fault
-fsroot_judge(struct fsroot *r, const struct stat *st, const char *inner, size_t len)
+/*
+ * The named writers of the extended access ACL of the component name in
+ * dirfd (name NULL: dirfd is the component, maybe an O_PATH descriptor),
+ * which st describes. Read through /proc/self/fd of an O_PATH descriptor:
+ * nothing is opened for reading, no link is followed, and the inode is the
+ * one judged. libacl parses it (acl_get_file(3), acl_get_perm(3)); an
+ * entry writes when it and the mask both allow it (acl(5)). A file system
+ * without ACLs has none; any other failure marks it unreadable.
+ */
+static void
+fsroot_read_acl(int dirfd, const char *name, const struct stat *st, struct trust_acl *out)
 {
-	enum trust_fault fault;
+	char proc[64];
+	struct stat now;
+	acl_t acl = NULL;
+	acl_entry_t entry;
+	acl_tag_t tag;
+	acl_permset_t perms;
+	void *qual;
+	int fd = dirfd, which, mask_writes = 1, writes;
+
+	memset(out, 0, sizeof(*out));
+	out->unreadable = 1;
+	if (name != NULL &&
+	    (fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return;
+	if (fstat(fd, &now) == -1 || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		goto done;	/* replaced since it was judged: not this one */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((acl = acl_get_file(proc, ACL_TYPE_ACCESS)) == NULL) {
+		if (errno == ENOTSUP || errno == EOPNOTSUPP)
+			out->unreadable = 0;
+		goto done;
+	}
+	/* The mask first: it bounds every named entry. */
+	for (which = ACL_FIRST_ENTRY; acl_get_entry(acl, which, &entry) == 1;
+	    which = ACL_NEXT_ENTRY)
+		if (acl_get_tag_type(entry, &tag) == 0 && tag == ACL_MASK &&
+		    acl_get_permset(entry, &perms) == 0)
+			mask_writes = acl_get_perm(perms, ACL_WRITE) == 1;
+	for (which = ACL_FIRST_ENTRY; acl_get_entry(acl, which, &entry) == 1;
+	    which = ACL_NEXT_ENTRY) {
+		if (acl_get_tag_type(entry, &tag) != 0 || acl_get_permset(entry, &perms) != 0)
+			goto done;
+		writes = mask_writes && acl_get_perm(perms, ACL_WRITE) == 1;
+		if (!writes || (tag != ACL_USER && tag != ACL_GROUP))
+			continue;
+		if ((qual = acl_get_qualifier(entry)) == NULL)
+			goto done;
+		if (tag == ACL_USER && out->nusers < TRUST_ACL_MAX)
+			out->users[out->nusers++] = *(uid_t *)qual;
+		else if (tag == ACL_GROUP && out->ngroups < TRUST_ACL_MAX)
+			out->groups[out->ngroups++] = *(gid_t *)qual;
+		else
+			out->overflow = 1;
+		acl_free(qual);
+	}
+	out->unreadable = 0;
+done:
+	if (acl != NULL)
+		acl_free(acl);
+	if (fd != dirfd)
+		close(fd);
+}
+
+/*
+ * The trust rule for one component of this root: st as opened, inner its
+ * path (len bytes); the component is name in dirfd, or dirfd itself when
+ * name is NULL (to read its ACL, only when that could change the verdict).
+ */
+static enum trust_fault
+fsroot_judge(struct fsroot *r, const struct stat *st, const char *inner, size_t len,
+    int dirfd, const char *name)
+{
+	struct trust_acl acl;
 	int below = fsroot_below_usr_local(inner, len);
 
-	fault = trust_judge(&r->rule, st, below);
-	if (fault == TRUST_GROUP_WRITABLE && below && !r->staff_read) {
+	if (trust_judge(&r->rule, st, below, NULL) == TRUST_GROUP_WRITABLE && below &&
+	    !r->staff_read)
 		fsroot_learn_staff(r);
-		fault = trust_judge(&r->rule, st, below);
-	}
-	return fault;
+	if (!trust_acl_matters(&r->rule, st, below))
+		return trust_judge(&r->rule, st, below, NULL);
+	fsroot_read_acl(dirfd, name, st, &acl);
+	return trust_judge(&r->rule, st, below, &acl);
 }
 
 /* Record the first fault: which component, whose, what mode. */
@@ -268,13 +342,14 @@ fsroot_report(const struct fsroot *r, struct trust_report *tr, enum trust_fault 
  * Returns 1 when the walk must stop here, 0 to go on.
  */
 static int
-walk_judge(struct walk *w, const struct stat *st, const char *inner, size_t len)
+walk_judge(struct walk *w, const struct stat *st, const char *inner, size_t len, int dirfd,
+    const char *name)
 {
 	enum trust_fault fault;
 
 	if (w->flags & FS_ANY_OWNER)
 		return 0;
-	if ((fault = fsroot_judge(w->r, st, inner, len)) == TRUST_OK)
+	if ((fault = fsroot_judge(w->r, st, inner, len, dirfd, name)) == TRUST_OK)
 		return 0;
 	if (!w->faulted && w->tr != NULL)
 		fsroot_report(w->r, w->tr, fault, st, inner, len);
@@ -294,9 +369,10 @@ walk_judge_comp(struct walk *w, const struct stat *st, const char *comp, size_t 
 	if (buf_append(&path, w->done.data ? w->done.data : "", w->done.len) == -1 ||
 	    buf_puts(&path, "/") == -1 || buf_append(&path, comp, len) == -1) {
 		buf_release(&path);
-		return walk_judge(w, st, "", 0);	/* out of memory: still judged */
+		/* out of memory: still judged */
+		return walk_judge(w, st, "", 0, walk_cur(w), comp);
 	}
-	stop = walk_judge(w, st, path.data, path.len);
+	stop = walk_judge(w, st, path.data, path.len, walk_cur(w), comp);
 	buf_release(&path);
 	return stop;
 }
@@ -612,7 +688,7 @@ walk_run(struct walk *w, struct fsloc *loc, struct err *e)
 			return err_sys(e, w->display, "out of memory");
 		}
 		/* Judged as opened: what is used from now on is this directory. */
-		if (walk_judge(w, &opened, w->done.data, w->done.len))
+		if (walk_judge(w, &opened, w->done.data, w->done.len, walk_cur(w), NULL))
 			return FSROOT_UNTRUSTED;
 	}
 }
@@ -648,7 +724,7 @@ fsroot_locate(struct fsroot *r, const char *inner, unsigned flags, struct fsloc 
 		rc = err_sys(e, inner, "out of memory");
 		goto cleanup;
 	}
-	if (r->judge_top && walk_judge(&w, &r->top, "", 0)) {
+	if (r->judge_top && walk_judge(&w, &r->top, "", 0, r->fd, NULL)) {
 		rc = FSROOT_UNTRUSTED;
 		goto cleanup;
 	}
@@ -685,6 +761,11 @@ fsroot_untrusted_message(struct err *e, const char *path, const struct trust_rep
 	case TRUST_GROUP_WRITABLE:
 		err_set(e, path, "not trusted: %s is writable by group %lu (mode %04o)",
 		    tr->path, (unsigned long)tr->gid, (unsigned)(tr->mode & 07777));
+		break;
+	case TRUST_ACL_WRITABLE:
+	case TRUST_ACL_UNREADABLE:
+		err_set(e, path, "not trusted: %s is %s; see getfacl(1)", tr->path,
+		    trust_fault_words(tr->fault));
 		break;
 	default:
 		err_set(e, path, "not trusted: %s is writable by everybody (mode %04o)",
@@ -786,6 +867,17 @@ tree_dir(struct tree *t, int fd, struct buf *inner, struct err *e)
 	DIR *d;
 	int sub, rc = 0;
 
+	/* Code is loaded from here by name: nobody else may create names in it. */
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return err_sys(e, inner->data, "cannot inspect");
+	}
+	if ((fault = trust_judge_load_dir(&t->r->rule, &st,
+	    fsroot_below_usr_local(inner->data, inner->len))) != TRUST_OK) {
+		fsroot_report(t->r, &t->tr, fault, &st, inner->data, inner->len);
+		close(fd);
+		return FSROOT_UNTRUSTED;
+	}
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return err_sys(e, inner->data, "cannot list");
@@ -801,7 +893,8 @@ tree_dir(struct tree *t, int fd, struct buf *inner, struct err *e)
 			rc = err_sys(e, de->d_name, "out of memory");
 			break;
 		}
-		if ((fault = fsroot_judge(t->r, &st, inner->data, inner->len)) != TRUST_OK) {
+		if ((fault = fsroot_judge(t->r, &st, inner->data, inner->len, dirfd(d),
+		    de->d_name)) != TRUST_OK) {
 			fsroot_report(t->r, &t->tr, fault, &st, inner->data, inner->len);
 			rc = FSROOT_UNTRUSTED;
 		} else if (S_ISLNK(st.st_mode)) {
@@ -813,8 +906,8 @@ tree_dir(struct tree *t, int fd, struct buf *inner, struct err *e)
 				rc = err_sys(e, inner->data, "cannot open");
 				if (sub != -1)
 					close(sub);
-			} else if ((fault = fsroot_judge(t->r, &st, inner->data, inner->len)) !=
-			    TRUST_OK) {
+			} else if ((fault = fsroot_judge(t->r, &st, inner->data, inner->len, sub,
+			    NULL)) != TRUST_OK) {
 				/* Judged as opened, as everywhere else. */
 				fsroot_report(t->r, &t->tr, fault, &st, inner->data, inner->len);
 				close(sub);
@@ -828,6 +921,45 @@ tree_dir(struct tree *t, int fd, struct buf *inner, struct err *e)
 	inner->len = keep;
 	inner->data[keep] = '\0';
 	closedir(d);
+	return rc;
+}
+
+int
+fsroot_judge_missing(struct fsroot *r, const char *inner, struct err *e)
+{
+	struct fsloc loc = FSLOC_INIT;
+	struct trust_report tr = TRUST_REPORT_INIT;
+	enum trust_fault fault;
+	char *path, *up, *display;
+	int rc;
+
+	if ((path = strdup(inner)) == NULL)
+		return err_sys(e, inner, "out of memory");
+	for (;;) {
+		up = strdup(dirname(path));
+		free(path);
+		if ((path = up) == NULL)
+			return err_sys(e, inner, "out of memory");
+		fsloc_release(&loc);
+		trust_report_release(&tr);
+		/* FS_OPEN_DIR: a missing last component is a failure, not a place to make. */
+		rc = fsroot_locate(r, path, FS_FOLLOW | FS_OPEN_DIR, &loc, &tr, e);
+		if (rc != -1 || (errno != ENOENT && errno != ENOTDIR) || strcmp(path, "/") == 0)
+			break;
+	}
+	if (rc == 0 && (fault = trust_judge_load_dir(&r->rule, &loc.st,
+	    fsroot_below_usr_local(loc.inner, strlen(loc.inner)))) != TRUST_OK) {
+		fsroot_report(r, &tr, fault, &loc.st, loc.inner, strlen(loc.inner));
+		if (asprintf(&display, "%s%s", r->host, inner) == -1)
+			display = NULL;
+		fsroot_untrusted_message(e, display != NULL ? display : inner, &tr);
+		err_hint(e, "it does not exist, and others may create it there");
+		free(display);
+		rc = FSROOT_UNTRUSTED;
+	}
+	fsloc_release(&loc);
+	trust_report_release(&tr);
+	free(path);
 	return rc;
 }
 

@@ -120,6 +120,15 @@ int	fsroot_read(struct fsroot *r, const char *inner, unsigned flags, size_t limi
  */
 int	fsroot_judge_tree(struct fsroot *r, const char *inner, struct err *e);
 
+/*
+ * For a directory code would be loaded from that does not exist (yet):
+ * judge the nearest directory above it that exists, and the way there, as
+ * fsroot_judge_tree judges a directory of the tree (trust_judge_load_dir),
+ * since whoever may create entries in it could create inner. Returns 0,
+ * FSROOT_UNTRUSTED (e says which and why), or -1.
+ */
+int	fsroot_judge_missing(struct fsroot *r, const char *inner, struct err *e);
+
 /* "PATH: not trusted: DIR is owned by uid 1000 (mode 0755); ..." into e. */
 void	fsroot_untrusted_message(struct err *e, const char *path, const struct trust_report *tr);
 

@@ -2,7 +2,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,31 +67,14 @@ cleanup:
 int
 perl_dir_trusted(struct fsroot *host, const char *dir, struct err *e)
 {
-	struct fsloc loc;
-	struct trust_report tr = TRUST_REPORT_INIT;
-	char *path, *up;
 	int rc;
 
 	/* Everything perl could load from it: the way there and the whole tree below. */
 	rc = fsroot_judge_tree(host, dir, e);
 	if (rc != -1 || (errno != ENOENT && errno != ENOTDIR))
 		return rc;
-	if ((path = strdup(dir)) == NULL)
-		return err_sys(e, dir, "out of memory");
-	for (;;) {
-		/* Missing: whoever may write the nearest parent that exists could make it. */
-		up = strdup(dirname(path));
-		free(path);
-		if ((path = up) == NULL)
-			return err_sys(e, dir, "out of memory");
-		rc = fsroot_locate(host, path, FS_FOLLOW, &loc, &tr, e);
-		fsloc_release(&loc);
-		trust_report_release(&tr);
-		if (rc != -1 || (errno != ENOENT && errno != ENOTDIR) || strcmp(path, "/") == 0)
-			break;
-	}
-	free(path);
-	return rc;
+	/* Missing: whoever may create entries in the nearest parent that exists could make it. */
+	return fsroot_judge_missing(host, dir, e);
 }
 
 int

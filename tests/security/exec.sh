@@ -248,5 +248,72 @@ same_file "$pm" "$FIXTURES/expected/bucardo-5.6.pm" "1f apply with the user's PE
 no_marker f11 "1f and loads nothing of the user's doing so"
 in_time "1f: every run ended within ${DEADLINE}s"
 
+# --- 1g. What the mode does not show: POSIX ACLs ----------------------------------------------
+# A root:root file or directory whose mode shows only root's group writing
+# (0664, 0775), and whose ACL lets the user write too.
+if command -v setfacl >/dev/null; then
+	# The module itself: the user writes their code into it in place.
+	R=$T/g1/root S=$T/g1/state
+	pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$R")
+	chmod 664 "$pm"
+	setfacl -m "u:$EVIL_UID:rw" "$pm"
+	evil_module g1 | as_evil sh -c 'cat >"$1"' sh "$pm"
+	before=$(sum "$pm")
+	ba --root "$R" --state-dir "$S" --json status
+	printf '%s\n' "$out" >"$T/g1.json"
+	check "1g status --json: a module whose ACL lets uid $EVIL_UID write is untrusted (got: $(json_states "$T/g1.json" "$pm" | tr '\n' ' '))" \
+		test "$(json_states "$T/g1.json" "$pm")" = untrusted
+	contains "$(json_entry "$T/g1.json" "$pm") $errout" "ACL" "1g status: the report says it is the ACL"
+	ba --root "$R" --state-dir "$S" apply
+	no_marker g1 "1g apply: a module the user can write through its ACL is never compiled"
+	check "1g apply: and not written" test "$(sum "$pm")" = "$before"
+	check "1g apply: nor put on the watch list" sh -c "! grep -qF /usr/share/perl5/Bucardo.pm '$S/watchlist' 2>/dev/null"
+	# A directory on the way: root's own module in it, which the user could
+	# replace at any moment, is not touched either.
+	R=$T/g2/root S=$T/g2/state
+	pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$R")
+	setfacl -m "u:$EVIL_UID:rwx" "$R/usr/share/perl5"
+	before=$(sum "$pm")
+	ba --root "$R" --state-dir "$S" --json status
+	printf '%s\n' "$out" >"$T/g2.json"
+	check "1g status --json: a module in a directory whose ACL lets uid $EVIL_UID write is untrusted (got: $(json_states "$T/g2.json" "$pm" | tr '\n' ' '))" \
+		test "$(json_states "$T/g2.json" "$pm")" = untrusted
+	ba --root "$R" --state-dir "$S" apply
+	check "1g apply: a module in such a directory is not written" test "$(sum "$pm")" = "$before"
+	contains "$out $errout" "ACL" "1g apply: the message says it is the directory's ACL"
+	# A default ACL on a trusted directory: the new file must not inherit it.
+	R=$T/g3/root S=$T/g3/state
+	pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$R")
+	chmod 664 "$pm"
+	setfacl -d -m "u:$EVIL_UID:rw" "$R/usr/share/perl5"
+	ba --root "$R" --state-dir "$S" apply
+	same_file "$pm" "$FIXTURES/expected/bucardo-5.6.pm" "1g apply: a trusted module in a directory with a default ACL is patched"
+	check "1g apply: the patched file did not inherit the directory's default ACL (no entry for uid $EVIL_UID)" \
+		sh -c "! getfacl -n '$pm' 2>/dev/null | grep -q '^user:$EVIL_UID:'"
+	check "1g apply: the user cannot write the patched file" sh -c "! ${evil_argv[*]} sh -c ': >>\"\$1\"' sh '$pm' 2>/dev/null"
+	in_time "1g: every run ended within ${DEADLINE}s"
+else
+	skip "1g ACLs" "setfacl is missing (Debian's acl package)"
+fi
+
+# --- 1h. PERL5LIB that anybody may fill -------------------------------------------------------
+# With --keep-perl-env, a PERL5LIB directory in a sticky world-writable one
+# (/tmp): missing, or there and empty. The sticky bit stops others removing
+# what is there, not creating the name perl looks for: perl -c must not run.
+mkdir -m 1777 "$T/sticky"
+mkdir -m 1777 "$T/sticky/empty"
+for v in missing empty; do
+	R=$T/h-$v/root
+	pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$R")
+	lib=$T/sticky/nolib
+	[ $v = empty ] && lib=$T/sticky/empty
+	ba_with PERL5LIB="$lib" -- --root "$R" --state-dir "$T/h-$v/state" --json apply --keep-perl-env
+	check "1h apply --keep-perl-env with PERL5LIB a $v directory in a sticky world-writable one: perl -c not run (got: $(printf '%s' "$out" | grep -o '"perl_check": *"[a-z-]*"'))" \
+		sh -c "printf '%s' '$out' | grep -q '\"perl_check\": *\"not-run\"'"
+	contains "$out" "$T/sticky" "1h ($v): the note names the directory anybody may write"
+	same_file "$pm" "$FIXTURES/expected/bucardo-5.6.pm" "1h ($v): the trusted copy is still patched, checked by structure"
+done
+in_time "1h: every run ended within ${DEADLINE}s"
+
 unchanged "$T/.outside" "nothing outside the roots changed (the host's module, $T/outside)" "${outside_paths[@]}"
 done_testing

@@ -1,4 +1,5 @@
 /* test-fsroot.c: paths resolved inside a root, one judged component at a time, on real files. */
+#include <sys/acl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -583,6 +584,97 @@ test_trust(void)
 	fsroot_close(&r);
 }
 
+/* Give path the ACL text (acl(5) short form), as setfacl(1) would. */
+static int
+set_acl(const char *path, const char *text)
+{
+	acl_t acl = acl_from_text(text);
+	int rc;
+
+	if (acl == NULL)
+		return -1;
+	rc = acl_set_file(path, ACL_TYPE_ACCESS, acl);
+	acl_free(acl);
+	return rc;
+}
+
+/*
+ * What the mode does not show: ACL entries that let others write, and the
+ * stricter rule for directories code is loaded from (fsroot_judge_tree,
+ * fsroot_judge_missing), where a sticky bit excuses nothing.
+ */
+static void
+test_acl_and_load_dirs(void)
+{
+	struct fsroot r = FSROOT_INIT;
+	struct err e = ERR_INIT;
+	struct res o;
+	int rc;
+
+	if (!is_root) {
+		skip("ACLs and directories code is loaded from", "needs root");
+		return;
+	}
+	must(fsroot_open(&r, R, &e));
+	put(B("@/t/aclfile"), "x\n", 0664);
+	dir(B("@/t/acldir"), 0755);
+	put(B("@/t/acldir/f"), "x\n", 0644);
+	dir(B("@/t/aclread"), 0755);
+	put(B("@/t/aclread/f"), "x\n", 0644);
+	dir(B("@/t/aclroot"), 0755);
+	put(B("@/t/aclroot/f"), "x\n", 0644);
+	dir(B("@/t/aclmasked"), 0755);
+	put(B("@/t/aclmasked/f"), "x\n", 0644);
+	if (set_acl(B("@/t/aclfile"), "u::rw-,u:65534:rw-,g::r--,m::rw-,o::r--") == -1 ||
+	    set_acl(B("@/t/acldir"), "u::rwx,u:65534:rwx,g::r-x,m::rwx,o::r-x") == -1 ||
+	    set_acl(B("@/t/aclread"), "u::rwx,u:65534:r-x,g::r-x,m::rwx,o::r-x") == -1 ||
+	    set_acl(B("@/t/aclroot"), "u::rwx,u:0:rwx,g::r-x,g:0:rwx,m::rwx,o::r-x") == -1 ||
+	    set_acl(B("@/t/aclmasked"), "u::rwx,g::r-x,g:65534:rwx,m::r-x,o::r-x") == -1) {
+		skip("ACLs and directories code is loaded from", "this file system takes no ACL");
+		fsroot_close(&r);
+		return;
+	}
+	locate(&o, &r, "/t/aclfile", FS_OPEN_FILE);
+	ok(o.rc == FSROOT_UNTRUSTED && o.fault == TRUST_ACL_WRITABLE &&
+	    strcmp(o.tr_path, B("@/t/aclfile")) == 0 && has(o.msg, "ACL"),
+	    "a root:root 0664 file whose ACL lets uid 65534 write is refused (%s)", o.msg);
+	locate(&o, &r, "/t/acldir/f", FS_OPEN_FILE);
+	ok(o.rc == FSROOT_UNTRUSTED && o.fault == TRUST_ACL_WRITABLE &&
+	    strcmp(o.tr_path, B("@/t/acldir")) == 0,
+	    "so is a file below a directory whose ACL lets uid 65534 write");
+	locate(&o, &r, "/t/aclread/f", FS_OPEN_FILE);
+	ok(o.rc == 0, "an ACL entry that only reads passes (%s)", o.msg);
+	locate(&o, &r, "/t/aclroot/f", FS_OPEN_FILE);
+	ok(o.rc == 0, "ACL entries for uid 0 and gid 0 pass (%s)", o.msg);
+	locate(&o, &r, "/t/aclmasked/f", FS_OPEN_FILE);
+	ok(o.rc == 0, "a writer the mask takes write from passes (%s)", o.msg);
+	rc = fsroot_judge_tree(&r, "/t/acldir", &e);
+	ok(rc == FSROOT_UNTRUSTED && has(e.msg, "ACL"),
+	    "fsroot_judge_tree refuses a tree whose top has such an ACL (%s)", e.msg);
+
+	dir(B("@/t/emptysticky"), 01777);
+	dir(B("@/t/loadtree"), 0755);
+	put(B("@/t/loadtree/a.pm"), "1;\n", 0644);
+	dir(B("@/t/loadtree/sub"), 01777);
+	dir(B("@/t/plain"), 0755);
+	rc = fsroot_judge_tree(&r, "/t/emptysticky", &e);
+	ok(rc == FSROOT_UNTRUSTED && has(e.msg, B("@/t/emptysticky")) && has(e.msg, "1777"),
+	    "an empty sticky world-writable directory is no tree to load from (%s)", e.msg);
+	rc = fsroot_judge_tree(&r, "/t/loadtree", &e);
+	ok(rc == FSROOT_UNTRUSTED && has(e.msg, B("@/t/loadtree/sub")),
+	    "nor a tree holding one, which the message names (%s)", e.msg);
+	rc = fsroot_judge_missing(&r, "/t/emptysticky/nolib", &e);
+	ok(rc == FSROOT_UNTRUSTED && has(e.msg, B("@/t/emptysticky")) && has(e.msg, "create"),
+	    "a missing directory in a sticky world-writable one is refused (%s)", e.msg);
+	rc = fsroot_judge_missing(&r, "/t/emptysticky/a/b", &e);
+	ok(rc == FSROOT_UNTRUSTED, "also two levels down (%d: %s)", rc, e.msg);
+	rc = fsroot_judge_missing(&r, "/t/plain/nolib/deeper", &e);
+	ok(rc == 0, "a missing directory below a root-only one passes (%s)", e.msg);
+	rc = fsroot_judge_missing(&r, "/t/gw/nolib", &e);
+	ok(rc == FSROOT_UNTRUSTED, "one below a directory group 65534 can write is refused");
+	fsroot_close(&r);
+}
+
 /* rule.self: run as nobody, whose own files count as trusted. */
 static void
 test_self(void)
@@ -1025,6 +1117,7 @@ main(void)
 	test_kinds();
 	test_mkdir();
 	test_trust();
+	test_acl_and_load_dirs();
 	test_self();
 	test_inner();
 	test_walks_agree();

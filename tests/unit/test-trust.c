@@ -21,13 +21,17 @@ fault_name(enum trust_fault f)
 		return "TRUST_GROUP_WRITABLE";
 	case TRUST_OTHER_WRITABLE:
 		return "TRUST_OTHER_WRITABLE";
+	case TRUST_ACL_WRITABLE:
+		return "TRUST_ACL_WRITABLE";
+	case TRUST_ACL_UNREADABLE:
+		return "TRUST_ACL_UNREADABLE";
 	}
 	return "?";
 }
 
-/* Judge a made-up file: type and mode, owner, group, below /usr/local or not. */
-static enum trust_fault
-judge(const struct trust_rule *rule, mode_t mode, uid_t uid, gid_t gid, int below)
+/* A made-up file: type and mode, owner, group. */
+static struct stat
+made(mode_t mode, uid_t uid, gid_t gid)
 {
 	struct stat st;
 
@@ -35,7 +39,32 @@ judge(const struct trust_rule *rule, mode_t mode, uid_t uid, gid_t gid, int belo
 	st.st_mode = mode;
 	st.st_uid = uid;
 	st.st_gid = gid;
-	return trust_judge(rule, &st, below);
+	return st;
+}
+
+/* Judge a made-up file without an ACL, below /usr/local or not. */
+static enum trust_fault
+judge(const struct trust_rule *rule, mode_t mode, uid_t uid, gid_t gid, int below)
+{
+	struct stat st = made(mode, uid, gid);
+
+	return trust_judge(rule, &st, below, NULL);
+}
+
+/* The same with an ACL naming writers (users, then groups; -1 ends each). */
+static enum trust_fault
+judge_acl(const struct trust_rule *rule, mode_t mode, int below, const int *users,
+    const int *groups)
+{
+	struct stat st = made(mode, 0, 0);
+	struct trust_acl acl;
+
+	memset(&acl, 0, sizeof(acl));
+	for (; *users != -1; users++)
+		acl.users[acl.nusers++] = (uid_t)*users;
+	for (; *groups != -1; groups++)
+		acl.groups[acl.ngroups++] = (gid_t)*groups;
+	return trust_judge(rule, &st, below, &acl);
 }
 
 #define judged(want, rule, mode, uid, gid, below, ...) do { \
@@ -51,7 +80,7 @@ main(void)
 	const struct trust_rule asroot = { 0, 0, 0 };
 	const struct trust_rule asuser = { 1000, 0, 0 };
 	const struct trust_rule staff = { 0, STAFF, 1 };
-	const char *w[4];
+	const char *w[6];
 	int i, j, distinct = 1;
 
 	/* Owners. */
@@ -123,14 +152,60 @@ main(void)
 	judged(TRUST_OK, &asuser, S_IFLNK | 0777, 1000, 1000, 0,
 	    "rule.self: the user's own symlink is trusted");
 
+	/* ACLs: the mode shows root's group, named entries let others write. */
+	{
+		static const int none[] = { -1 }, root[] = { 0, -1 }, user[] = { 1000, -1 },
+		    group[] = { 100, -1 }, staffg[] = { STAFF, -1 }, self[] = { 1000, -1 };
+		struct stat st = made(S_IFREG | 0664, 0, 0);
+		struct trust_acl acl;
+
+		ok(judge_acl(&asroot, S_IFREG | 0664, 0, none, none) == TRUST_OK,
+		    "an ACL naming no writer is trusted");
+		ok(judge_acl(&asroot, S_IFDIR | 0775, 0, root, root) == TRUST_OK,
+		    "an ACL letting root and group 0 write is trusted");
+		ok(judge_acl(&asroot, S_IFREG | 0664, 0, user, none) == TRUST_ACL_WRITABLE,
+		    "a root:root 0664 file whose ACL lets uid 1000 write is refused");
+		ok(judge_acl(&asroot, S_IFDIR | 0775, 0, none, group) == TRUST_ACL_WRITABLE,
+		    "a root:root 0775 directory whose ACL lets group 100 write is refused");
+		ok(judge_acl(&staff, S_IFDIR | 02775, 1, none, staffg) == TRUST_OK,
+		    "an ACL letting staff write below /usr/local is trusted, as the mode would be");
+		ok(judge_acl(&staff, S_IFDIR | 02775, 0, none, staffg) == TRUST_ACL_WRITABLE,
+		    "an ACL letting staff write elsewhere is refused");
+		ok(judge_acl(&asuser, S_IFREG | 0664, 0, self, none) == TRUST_OK,
+		    "rule.self: an ACL letting the invoking user write is trusted");
+		ok(judge_acl(&asroot, S_IFREG | 0666, 0, none, none) == TRUST_OTHER_WRITABLE,
+		    "the mode's own fault is reported before the ACL's");
+		memset(&acl, 0, sizeof(acl));
+		acl.unreadable = 1;
+		ok(trust_judge(&asroot, &st, 0, &acl) == TRUST_ACL_UNREADABLE,
+		    "an ACL that could not be read is not trusted");
+		memset(&acl, 0, sizeof(acl));
+		acl.overflow = 1;
+		ok(trust_judge(&asroot, &st, 0, &acl) == TRUST_ACL_WRITABLE,
+		    "more named writers than can be judged is not trusted");
+		st = made(S_IFREG | 0644, 0, 0);
+		ok(!trust_acl_matters(&asroot, &st, 0),
+		    "without group write no ACL entry can write: the ACL is not read");
+		st = made(S_IFREG | 0664, 0, 0);
+		ok(trust_acl_matters(&asroot, &st, 0),
+		    "with group write (the ACL's mask) the ACL is read");
+		st = made(S_IFREG | 0664, 0, 100);
+		ok(!trust_acl_matters(&asroot, &st, 0),
+		    "a file the mode already refuses needs no ACL read");
+		st = made(S_IFLNK | 0777, 0, 0);
+		ok(!trust_acl_matters(&asroot, &st, 0), "a symbolic link has no ACL");
+	}
+
 	/* Words. */
 	is_str(trust_fault_words(TRUST_OK), "trusted", "TRUST_OK reads 'trusted'");
 	w[0] = trust_fault_words(TRUST_OK);
 	w[1] = trust_fault_words(TRUST_OWNER);
 	w[2] = trust_fault_words(TRUST_GROUP_WRITABLE);
 	w[3] = trust_fault_words(TRUST_OTHER_WRITABLE);
-	for (i = 0; i < 4; i++)
-		for (j = i + 1; j < 4; j++)
+	w[4] = trust_fault_words(TRUST_ACL_WRITABLE);
+	w[5] = trust_fault_words(TRUST_ACL_UNREADABLE);
+	for (i = 0; i < 6; i++)
+		for (j = i + 1; j < 6; j++)
 			if (w[i] == NULL || w[j] == NULL || strcmp(w[i], w[j]) == 0)
 				distinct = 0;
 	ok(distinct, "each fault has its own words");
