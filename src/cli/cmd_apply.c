@@ -17,7 +17,27 @@
 #include "host/host.h"
 
 /*
- * perl -c on the staged result, started by the caller (verify_perl_start)
+ * Start perl -c on the file fd is open on, name in dirfd, through a
+ * descriptor of its own (atomic_reopen): what was judged, not a path.
+ * What verify_perl_start returns.
+ */
+static int
+perl_start_on(struct fsroot *host, const struct perl_vouch *vouch, int dirfd, const char *name,
+    int fd, const char *display, struct perl_run *run, struct err *e)
+{
+	int rfd, rc;
+
+	if (vouch->verdict != 0)
+		return verify_perl_start(run, host, vouch, -1, 120, e);
+	if ((rfd = atomic_reopen(dirfd, name, fd, display, e)) == -1)
+		return -1;
+	rc = verify_perl_start(run, host, vouch, rfd, 120, e);
+	close(rfd);
+	return rc;
+}
+
+/*
+ * perl -c on the staged result, started by the caller (perl_start_on)
  * so that it runs while the original is backed up. A result that fails while the original
  * compiles is refused; when the original fails too (perl or a dependency
  * such as DBIx::Safe missing) the structural check has to do.
@@ -53,8 +73,8 @@ perl_check(const struct options *o, const struct perl_vouch *vouch, struct file_
 			nl = NULL;
 		run_note_file(f, nl != NULL ? nl : "perl -c not run; checked by structure only");
 		free(nl);
-	} else if ((ov = verify_perl_start(&orun, o->host, vouch, t->real, 120, &e)) ==
-	    PERL_STARTED &&
+	} else if ((ov = perl_start_on(o->host, vouch, t->dirfd, t->name, t->fd, t->real, &orun,
+	    &e)) == PERL_STARTED &&
 	    verify_perl_finish(&orun, t->real, &odiag, &e) == PERL_COMPILES) {
 		if ((nl = strchr(diag.data ? diag.data : "", '\n')) != NULL)
 			*nl = '\0';
@@ -387,7 +407,8 @@ patch_one(const struct options *o, const struct ruleset *rs, struct store *store
 	 */
 	if (!o->no_perl_check) {
 		vouch_wait(job);
-		started = verify_perl_start(&run, o->host, vouch, s.tmp_host, 120, &perr);
+		started = perl_start_on(o->host, vouch, s.dirfd, s.tmp, s.fd, s.tmp_host, &run,
+		    &perr);
 	}
 	/* No-op when cmd_apply started it already (no perl -c to leave the core to). */
 	store_preload(store);

@@ -371,6 +371,25 @@ atomic_copy_owner(int fd, const struct target *t, const char *real,
 	return 0;
 }
 
+int
+atomic_reopen(int dirfd, const char *name, int fd, const char *display, struct err *e)
+{
+	struct stat want, got;
+	int rfd;
+
+	if (fstat(fd, &want) == -1)
+		return err_sys(e, display, "cannot inspect");
+	rfd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (rfd == -1)
+		return err_sys(e, display, "cannot open again for perl -c");
+	if (fstat(rfd, &got) == -1 || !S_ISREG(got.st_mode) || got.st_dev != want.st_dev ||
+	    got.st_ino != want.st_ino) {
+		close(rfd);
+		return err_set(e, display, "was replaced while being checked; nothing written");
+	}
+	return rfd;
+}
+
 /*
  * A new file takes the default ACL of its directory (acl(5)), which may let
  * other users write it; the replaced file must be permitted exactly as the

@@ -74,6 +74,16 @@ int	atomic_stage(struct staged *s, const struct target *t, const void *data, siz
 	    struct err *e);
 
 /*
+ * A new descriptor, read-only at offset 0, on the file fd is open on (the
+ * target's t->fd, or a staged s->fd), opened as name in dirfd (t->dirfd
+ * and t->name, or s->dirfd and s->tmp) without following a link, and
+ * refused unless it is that same regular file: for another process (perl
+ * -c) to read what was judged, whatever the path names by then. The
+ * caller closes it. -1 with e set on failure.
+ */
+int	atomic_reopen(int dirfd, const char *name, int fd, const char *display, struct err *e);
+
+/*
  * Replace the file by the staged one: refuse when the original changed
  * since it was read (device, inode, size, mtime, ctime), became a link, or
  * t->asked now leads elsewhere; renameat within t->dirfd; fsync it. On

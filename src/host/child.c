@@ -39,6 +39,7 @@ struct child_setup {
 	char	*const *argv;
 	char	*const *env;
 	int	 prog;		/* the checked program */
+	int	 input;		/* -1, or what becomes CHILD_INPUT_FD */
 	int	 devnull;
 	int	 outw;		/* its stdout: a pipe, or /dev/null */
 	int	 errw;
@@ -46,11 +47,18 @@ struct child_setup {
 	int	 maxfd;		/* descriptors to mark close-on-exec without close_range */
 };
 
+/* fd, or a close-on-exec copy of it above CHILD_INPUT_FD when it is that one. */
+static int
+child_clear_input_fd(int fd)
+{
+	return fd == CHILD_INPUT_FD ? fcntl(fd, F_DUPFD_CLOEXEC, CHILD_INPUT_FD + 1) : fd;
+}
+
 static void __attribute__((noreturn))
 child_child_run(const struct child_setup *c)
 {
 	sigset_t none;
-	int saved, fd;
+	int saved, fd, prog = c->prog, execw = c->execw, keep = 3;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -59,16 +67,26 @@ child_child_run(const struct child_setup *c)
 	    dup2(c->outw, STDOUT_FILENO) == -1 || dup2(c->errw, STDERR_FILENO) == -1 ||
 	    chdir("/") == -1)
 		goto fail;
-	/* Every inherited descriptor but 0-2 closes at exec: the lock, the store, the roots. */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1) {
+	if (c->input != -1) {
+		/* The program and the error pipe move off the input's number first. */
+		if ((execw = child_clear_input_fd(execw)) == -1 ||
+		    (prog = child_clear_input_fd(prog)) == -1)
+			goto fail;
+		if (c->input == CHILD_INPUT_FD ? fcntl(CHILD_INPUT_FD, F_SETFD, 0) == -1 :
+		    dup2(c->input, CHILD_INPUT_FD) == -1)
+			goto fail;
+		keep = CHILD_INPUT_FD + 1;
+	}
+	/* Every other inherited descriptor closes at exec: the lock, the store, the roots. */
+	if (close_range((unsigned)keep, ~0U, CLOSE_RANGE_CLOEXEC) == -1) {
 		/* Before Linux 5.11: mark them one by one (fcntl is async-signal-safe). */
-		for (fd = 3; fd < c->maxfd; fd++)
+		for (fd = keep; fd < c->maxfd; fd++)
 			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
-	fexecve(c->prog, c->argv, c->env);
+	fexecve(prog, c->argv, c->env);
 fail:
 	saved = errno;
-	while (write(c->execw, &saved, sizeof(saved)) == -1 && errno == EINTR)
+	while (write(execw, &saved, sizeof(saved)) == -1 && errno == EINTR)
 		continue;
 	_exit(127);
 }
@@ -170,6 +188,7 @@ child_start(struct child *sp, struct fsroot *host, const struct child_cmd *cmd, 
 	c.argv = (char *const *)cmd->argv;
 	c.env = (char *const *)env;
 	c.prog = prog.fd;
+	c.input = cmd->input;
 	c.devnull = devnull;
 	c.outw = cmd->capture_stdout ? outp[1] : devnull;
 	c.errw = errp[1];

@@ -16,12 +16,20 @@
  */
 #define CHILD_PATH	"/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* The descriptor a child reads child_cmd.input on: its path is "/dev/fd/3". */
+#define CHILD_INPUT_FD	3
+
 struct child_cmd {
 	const char	*const *argv;		/* argv[0]: absolute path of the program */
+	int		 input;			/* -1, or a descriptor the child gets as
+						   CHILD_INPUT_FD (the caller keeps its own) */
 	const char	*const *extra_env;	/* "NAME=value" entries to add, or NULL */
 	unsigned	 timeout_ms;		/* from the start; the child is killed after it */
 	int		 capture_stdout;	/* 0: stdout goes to /dev/null */
 };
+
+/* No argument, no input, no extra environment, no deadline yet. */
+#define CHILD_CMD_INIT { NULL, -1, NULL, 0, 0 }
 
 /* A child started by child_start and not yet reaped. */
 struct child {
@@ -46,7 +54,7 @@ struct child {
  * executable (a #! script would run an interpreter nobody checked), and is
  * executed through the descriptor that was checked (fexecve(3)). The child
  * gets stdin from /dev/null, the current directory /, no descriptor but
- * 0-2, its own process group, and only PATH=CHILD_PATH, LC_ALL=C and
+ * 0-2 (and cmd->input as CHILD_INPUT_FD), its own process group, and only PATH=CHILD_PATH, LC_ALL=C and
  * extra_env. Returns 0 when it runs; CHILD_UNTRUSTED or CHILD_NOT_RUN
  * (nothing runs; e says why); -1 on other failures. sp is the caller's to
  * end with child_finish or child_abort.

@@ -39,7 +39,7 @@ perl_ask_inc(struct fsroot *host, const char *perl, int taint, struct buf *inc, 
 	argv[argc++] = "-e";
 	argv[argc++] = PERL_INC_SCRIPT;
 	argv[argc] = NULL;
-	memset(&cmd, 0, sizeof(cmd));
+	cmd = (struct child_cmd)CHILD_CMD_INIT;
 	cmd.argv = argv;
 	cmd.timeout_ms = PERL_INC_TIMEOUT_MS;
 	cmd.capture_stdout = 1;

@@ -211,7 +211,7 @@ pkgdb_rpm(struct fsroot *root, struct fsroot *host, const char *inner, struct pk
 		argv[6] = "--";
 		argv[7] = inner;
 		argv[8] = NULL;
-		memset(&cmd, 0, sizeof(cmd));
+		cmd = (struct child_cmd)CHILD_CMD_INIT;
 		cmd.argv = argv;
 		cmd.timeout_ms = PKGDB_RPM_TIMEOUT_MS;
 		cmd.capture_stdout = 1;

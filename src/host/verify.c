@@ -1,15 +1,35 @@
 /* verify.c: perl -c on a file, only when perl and everything it would load are trusted. */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "perl.h"
 #include "verify.h"
 
 #define VERIFY_DIAG_MAX		8192
+/* The name perl compiles: the caller's descriptor, as child_start passes it. */
+#define VERIFY_SCRIPT		"/dev/fd/3"
+
+/* diag with every VERIFY_SCRIPT written as file, appended to out. */
+static int
+verify_name_diag(struct buf *out, const struct buf *diag, const char *file)
+{
+	const char *p = diag->data, *end = diag->data + diag->len, *hit;
+	size_t n = strlen(VERIFY_SCRIPT);
+
+	while (p < end && (hit = memmem(p, (size_t)(end - p), VERIFY_SCRIPT, n)) != NULL) {
+		if (buf_append(out, p, (size_t)(hit - p)) == -1 || buf_puts(out, file) == -1)
+			return -1;
+		p = hit + n;
+	}
+	return p < end ? buf_append(out, p, (size_t)(end - p)) : 0;
+}
 
 /*
  * The PERL5LIB or PERLLIB entry to pass on with keep_perl_env, into *entry
@@ -100,7 +120,7 @@ verify_vouch_release(struct perl_vouch *v)
 
 int
 verify_perl_start(struct perl_run *run, struct fsroot *host, const struct perl_vouch *v,
-    const char *file, unsigned timeout_sec, struct err *e)
+    int fd, unsigned timeout_sec, struct err *e)
 {
 	struct child_cmd cmd;
 	const char *argv[6];
@@ -116,10 +136,11 @@ verify_perl_start(struct perl_run *run, struct fsroot *host, const struct perl_v
 	argv[1] = "-f";
 	argv[2] = "-c";
 	argv[3] = "--";
-	argv[4] = file;
+	argv[4] = VERIFY_SCRIPT;
 	argv[5] = NULL;
-	memset(&cmd, 0, sizeof(cmd));
+	cmd = (struct child_cmd)CHILD_CMD_INIT;
 	cmd.argv = argv;
+	cmd.input = fd;
 	cmd.extra_env = (const char *const *)v->env;
 	cmd.timeout_ms = timeout_sec * 1000;
 	rc = child_start(&run->sp, host, &cmd, e);
@@ -144,7 +165,7 @@ verify_perl_finish(struct perl_run *run, const char *file, struct buf *diag, str
 		err_hint(e, "perl -c on %s", file);
 		goto cleanup;
 	}
-	if (diag != NULL && keep.len > 0 && buf_append(diag, keep.data, keep.len) == -1) {
+	if (diag != NULL && keep.len > 0 && verify_name_diag(diag, &keep, file) == -1) {
 		err_sys(e, file, "cannot record perl's diagnostics");
 		goto cleanup;
 	}
@@ -175,12 +196,21 @@ verify_perl_compiles(struct fsroot *host, const char *perl_path, const char *fil
     int keep_perl_env, unsigned timeout_sec, struct buf *diag, struct err *e)
 {
 	struct perl_vouch v;
-	struct perl_run run;
-	int rc;
+	struct perl_run run = PERL_RUN_INIT;
+	struct stat st;
+	int rc, fd;
 
+	fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return err_sys(e, file, "cannot open");
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, file, "not a regular file");
+	}
 	verify_perl_vouch(&v, host, perl_path, keep_perl_env);
-	if ((rc = verify_perl_start(&run, host, &v, file, timeout_sec, e)) == PERL_STARTED)
+	if ((rc = verify_perl_start(&run, host, &v, fd, timeout_sec, e)) == PERL_STARTED)
 		rc = verify_perl_finish(&run, file, diag, e);
+	close(fd);
 	verify_perl_abort(&run);
 	verify_vouch_release(&v);
 	return rc;

@@ -43,11 +43,17 @@ int	verify_perl_vouch(struct perl_vouch *v, struct fsroot *host, const char *per
 void	verify_vouch_release(struct perl_vouch *v);
 
 /*
- * `perl -c FILE` in two halves, so that the caller can back the original up
+ * `perl -c` in two halves, so that the caller can back the original up
  * while perl compiles: start returns PERL_STARTED once perl runs,
  * PERL_NOT_RUN (e set: the vouch said no, or perl could not start), or -1
  * (e set). timeout_sec bounds the whole run. run is the caller's to end
  * with verify_perl_finish or verify_perl_abort.
+ *
+ * perl compiles what fd reads (the caller's, open for reading at offset 0,
+ * e.g. from atomic_reopen; it may be closed once start returns): the file
+ * that was judged, never a path that another user could make name another
+ * file meanwhile. perl takes it as /dev/fd/3, which it opens itself
+ * (perlrun(1): no /proc needed); file is the name messages give it.
  */
 struct perl_run {
 	struct child	 sp;
@@ -57,12 +63,13 @@ struct perl_run {
 #define PERL_RUN_INIT { CHILD_INIT, 0 }
 
 int	verify_perl_start(struct perl_run *run, struct fsroot *host, const struct perl_vouch *v,
-	    const char *file, unsigned timeout_sec, struct err *e);
+	    int fd, unsigned timeout_sec, struct err *e);
 
 /*
  * The verdict of a started run: PERL_COMPILES or PERL_FAILS, with perl's
- * stderr appended to diag (may be NULL; the first 8 KiB kept), or -1 (e
- * set; a timeout included, perl then killed and reaped).
+ * stderr appended to diag (may be NULL; the first 8 KiB kept; /dev/fd/3
+ * there replaced by file), or -1 (e set; a timeout included, perl then
+ * killed and reaped).
  */
 int	verify_perl_finish(struct perl_run *run, const char *file, struct buf *diag,
 	    struct err *e);
@@ -70,7 +77,10 @@ int	verify_perl_finish(struct perl_run *run, const char *file, struct buf *diag,
 /* Kill and reap a started perl, if any; safe after finish, and twice. */
 void	verify_perl_abort(struct perl_run *run);
 
-/* vouch, start, then finish: the verdict, PERL_NOT_RUN, or -1. */
+/*
+ * vouch, start on file (opened here, a regular file, no link followed),
+ * then finish: the verdict, PERL_NOT_RUN, or -1.
+ */
 int	verify_perl_compiles(struct fsroot *host, const char *perl_path, const char *file,
 	    int keep_perl_env, unsigned timeout_sec, struct buf *diag, struct err *e);
 

@@ -138,5 +138,40 @@ race R6 10 revert-file "revert FILE, swapped around the temporary file" \
 race R7 3 revert-swapped "revert FILE, swapped before revert reads it" -p now
 race R8 30 revert-file "revert FILE, flipped in a tight loop"
 
+# perl -c compiles the file that was judged, not a path. --root DIR where the
+# user owns DIR's parent (a tree "whoever built the image" left): once apply
+# has created its temporary file in DIR/usr/share/perl5, the user links their
+# own file under that name into a tree of theirs and swaps it in for DIR, so
+# that the temporary file's path now names their file. Tried R9_TRIES times.
+R9_TRIES=5
+r9_markers= r9_errors=
+for i in $(seq 1 "$R9_TRIES"); do
+	A=$T/R9/$i
+	mkdir -p "$A"
+	chown "$EVIL_UID:$EVIL_GID" "$A"
+	chmod 755 "$T/R9"
+	R=$A/root
+	sandbox "$FIXTURES/bucardo-5.6.pm" "$R" >/dev/null
+	evil_dir "$A/fake" "$A/fake/usr" "$A/fake/usr/share" "$A/fake/usr/share/perl5"
+	evil_module "R9-$i" | as_evil sh -c 'cat >"$1"' sh "$A/payload.pm"
+	if ! start_racer "$A/racer.out" swap "$R" "$A/fake" -t 20 -w "$R/usr/share/perl5" \
+		-p create -c "$A/fake/usr/share/perl5=$A/payload.pm"; then
+		r9_errors="$r9_errors
+try $i: the racer did not start: $(head -c 300 "$A/racer.out")"
+		stop_racer
+		continue
+	fi
+	ba --root "$R" --state-dir "$A.state" apply
+	stop_racer
+	grep -q '^flips 1' "$A/racer.out" || r9_errors="$r9_errors
+try $i: the racer did not swap once: $(head -c 300 "$A/racer.out")"
+done
+x=$(ls "$MK" | grep '^R9-' | tr '\n' ' ')
+if [ -z "$r9_errors" ]; then pass "R9 (apply --root, the root's parent swapped after the temporary file is made): $R9_TRIES tries raced"
+else fail "R9 (apply --root, the root's parent swapped after the temporary file is made): $R9_TRIES tries raced" "$r9_errors"; fi
+if [ -z "$x" ]; then pass "R9: perl -c never compiled the file the user planted under the temporary file's name"
+else fail "R9: perl -c never compiled the file the user planted under the temporary file's name" "markers: $x"; fi
+in_time "R9: every run ended within ${DEADLINE}s"
+
 unchanged "$T/.outside" "nothing outside the trees changed" "$T/outside"
 done_testing

@@ -16,6 +16,10 @@
  *	busy-polled, so the flip follows the tool's system call within
  *	microseconds. For example "closenw@Bucardo.pm" swaps once, right
  *	after the tool has read and closed the module it judged.
+ *	With -c DIR=FILE each scripted flip that follows an event first links
+ *	FILE into DIR under the name the event was on: the user plants their
+ *	own file under the name of a temporary file the tool just created,
+ *	where the flip is about to make the tool's path lead.
  *	Stops after SECONDS (default 20), after FLIPS flips, or on
  *	SIGTERM/SIGINT. Prints "ready" once set up and the number of flips
  *	when done.
@@ -78,7 +82,7 @@ now(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: racer swap A B [-t SECONDS] [-n FLIPS] [-w DIR]... [-d USEC] [-p SCRIPT]\n"
+	fprintf(stderr, "usage: racer swap A B [-t SECONDS] [-n FLIPS] [-w DIR]... [-d USEC] [-p SCRIPT] [-c DIR=FILE]\n"
 	    "       racer opens [-t SECONDS] PATH...\n");
 	exit(2);
 }
@@ -158,9 +162,10 @@ spin(long us)
 /*
  * Events of interest in a batch from the inotify fd: mask bits on a file
  * named name (NULL: any file; the watched directory itself never counts).
+ * The name of the last one goes to last (NAME_MAX + 1 bytes).
  */
 static int
-count_events(const char *buf, ssize_t n, uint32_t mask, const char *name)
+count_events(const char *buf, ssize_t n, uint32_t mask, const char *name, char *last)
 {
 	const struct inotify_event *ev;
 	const char *p;
@@ -172,6 +177,7 @@ count_events(const char *buf, ssize_t n, uint32_t mask, const char *name)
 			continue;
 		if (name != NULL && strcmp(ev->name, name) != 0)
 			continue;
+		snprintf(last, 256, "%s", ev->name);
 		k++;
 	}
 	return k;
@@ -180,7 +186,8 @@ count_events(const char *buf, ssize_t n, uint32_t mask, const char *name)
 static int
 do_swap(int argc, char **argv)
 {
-	const char *a, *b, *watch[MAXWATCH], *script = NULL;
+	const char *a, *b, *watch[MAXWATCH], *script = NULL, *plant = NULL;
+	char last[256] = "", planted[4096];
 	char evbuf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct step steps[16];
 	double seconds = 20, end;
@@ -194,8 +201,9 @@ do_swap(int argc, char **argv)
 	a = argv[1];
 	b = argv[2];
 	optind = 3;
-	while ((c = getopt(argc, argv, "t:n:w:d:p:")) != -1) {
+	while ((c = getopt(argc, argv, "t:n:w:d:p:c:")) != -1) {
 		switch (c) {
+		case 'c': plant = optarg; break;
 		case 't': seconds = atof(optarg); break;
 		case 'n': max = atol(optarg); break;
 		case 'd': delay = atol(optarg); break;
@@ -243,9 +251,15 @@ do_swap(int argc, char **argv)
 				if (fd == -1 || (n = read(fd, evbuf, sizeof(evbuf))) <= 0)
 					continue;
 				seen += count_events(evbuf, n, st->mask,
-				    st->name[0] != '\0' ? st->name : NULL);
+				    st->name[0] != '\0' ? st->name : NULL, last);
 				if (seen < st->count)
 					continue;
+				if (plant != NULL && strchr(plant, '=') != NULL) {
+					snprintf(planted, sizeof(planted), "%.*s/%s",
+					    (int)(strchr(plant, '=') - plant), plant, last);
+					if (link(strchr(plant, '=') + 1, planted) == -1)
+						perror(planted);
+				}
 			}
 			spin(st->spin_us);
 			if (exchange(a, b) == 0)

@@ -126,6 +126,9 @@ ran_release(struct ran *r)
 	buf_release(&r->err);
 }
 
+/* What the next run() passes as cmd.input. */
+static int run_input = -1;
+
 static void
 run(struct ran *r, const char *const *argv, const char *const *env, unsigned timeout_ms,
     int capture, size_t out_limit, size_t err_keep)
@@ -138,11 +141,12 @@ run(struct ran *r, const char *const *argv, const char *const *env, unsigned tim
 	memset(r, 0, sizeof(*r));
 	r->finish = 99;
 	r->status = -1;
-	memset(&cmd, 0, sizeof(cmd));
+	cmd = (struct child_cmd)CHILD_CMD_INIT;
 	cmd.argv = argv;
 	cmd.extra_env = env;
 	cmd.timeout_ms = timeout_ms;
 	cmd.capture_stdout = capture;
+	cmd.input = run_input;
 	r->start = child_start(&sp, &host, &cmd, &e);
 	r->pid = sp.pid;
 	if (r->start == 0)
@@ -320,6 +324,26 @@ test_fds(void)
 	if (strstr(r.out.data, "inherit-marker") != NULL)
 		printf("%s", r.out.data);
 	ran_release(&r);
+
+	/* cmd.input: the one descriptor passed on, as CHILD_INPUT_FD. */
+	{
+		const char *const cat[] = { "/usr/bin/cat", "/dev/fd/3", NULL };
+
+		put(at("input-data"), "what the caller judged\n", 0600);
+		run_input = open(at("input-data"), O_RDONLY | O_CLOEXEC);
+		run(&r, cat, NULL, 5000, 1, 65536, 0);
+		ok(exited(&r, 0) && strcmp(r.out.data, "what the caller judged\n") == 0,
+		    "cmd.input: the child reads it as /dev/fd/3 (%s)", r.msg);
+		ran_release(&r);
+		run(&r, ls, NULL, 5000, 1, 65536, 0);
+		ok(exited(&r, 0) && has(r.out.data, " 3 -> ") && has(r.out.data, "input-data") &&
+		    strstr(r.out.data, "inherit-marker") == NULL &&
+		    strstr(r.out.data, " 200 -> ") == NULL,
+		    "cmd.input: descriptor 3 is the input, and nothing else is inherited");
+		ran_release(&r);
+		close(run_input);
+		run_input = -1;
+	}
 	if (high != -1)
 		close(high);
 	if (fd != -1)
@@ -480,7 +504,7 @@ test_deadline(void)
 	ran_release(&r);
 
 	/* child_abort on a live child. */
-	memset(&cmd, 0, sizeof(cmd));
+	cmd = (struct child_cmd)CHILD_CMD_INIT;
 	cmd.argv = sleep30;
 	cmd.timeout_ms = 10000;
 	ok(child_start(&sp, &host, &cmd, &e) == 0, "start a sleep (%s)", e.msg);

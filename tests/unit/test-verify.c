@@ -518,14 +518,14 @@ test_limits(void)
 	ok(diag.len == 8192, "diag is capped at 8 KiB (%zu)", diag.len);
 
 	/*
-	 * "--" keeps a file named like a switch a file. perl runs in /, so a
-	 * relative name is looked for there: "-w.pm" is not found as a file,
-	 * rather than taken as -w (which would read stdin and pass).
+	 * perl is given /dev/fd/3, never the file's name: a name like a
+	 * switch cannot become one (perl would read stdin, -w, and pass).
 	 */
-	write_pm(dash, base, "-w.pm", "package Dash;\n1;\n");
-	r = check("/usr/bin/perl", "-w.pm", 0, 30, &diag, &e);
-	ok(r == PERL_FAILS && has(diag.data, "Can't open perl script \"-w.pm\""),
-	    "a file named like a switch is checked as a file, from / (%d)", r);
+	write_pm(dash, base, "-w.pm", "package Dash;\nsub f { 1 +; }\n1;\n");
+	buf_reset(&diag);
+	r = check("/usr/bin/perl", dash, 0, 30, &diag, &e);
+	ok(r == PERL_FAILS && has(diag.data, "-w.pm line 2"),
+	    "a file named like a switch is compiled as the file it is (%d)", r);
 
 	r = verify_perl_compiles(&host, "/usr/bin/perl", slow, 0, 1, NULL, &e);
 	ok(r == -1, "diag may be NULL (%d)", r);
@@ -537,18 +537,19 @@ test_limits(void)
 static void
 test_halves(void)
 {
-	char good[PATH_MAX], slow[PATH_MAX];
+	char good[PATH_MAX], slow[PATH_MAX], bad[PATH_MAX];
 	struct perl_vouch v, missing;
 	struct perl_run run;
 	struct buf diag = BUF_INIT;
 	struct err e = ERR_INIT;
-	int r;
+	int r, gfd, sfd;
 
 	r = verify_perl_vouch(&v, &host, "/usr/bin/perl", 0);
 	ok(r == 0 && v.verdict == 0 && strcmp(v.perl, "/usr/bin/perl") == 0,
 	    "verify_perl_vouch: the system perl and its @INC may run (%d: %s)", r, v.why.msg);
 	write_pm(good, base, "Good.pm", "package Good;\n1;\n");
-	r = verify_perl_start(&run, &host, &v, good, 30, &e);
+	gfd = open(good, O_RDONLY | O_CLOEXEC);
+	r = verify_perl_start(&run, &host, &v, gfd, 30, &e);
 	ok(r == 0 && run.running, "verify_perl_start: 0 once perl runs (%d: %s)", r, e.msg);
 	r = verify_perl_finish(&run, good, &diag, &e);
 	ok(r == PERL_COMPILES && !run.running, "verify_perl_finish: the verdict (%d)", r);
@@ -556,12 +557,29 @@ test_halves(void)
 	ok(1, "abort after finish is harmless");
 	r = verify_perl_finish(&run, good, &diag, &e);
 	ok(r == -1 && has(e.msg, "not started"), "finish twice: -1");
-	r = verify_perl_start(&run, &host, &v, good, 30, &e);
+	lseek(gfd, 0, SEEK_SET);
+	r = verify_perl_start(&run, &host, &v, gfd, 30, &e);
 	ok(r == 0 && verify_perl_finish(&run, good, NULL, &e) == PERL_COMPILES,
 	    "one vouch serves several checks");
 
+	/* perl compiles what the descriptor reads, whatever the path names by then. */
+	lseek(gfd, 0, SEEK_SET);
+	write_pm(bad, base, "Good.new", "package Good;\nsub f { 1 +; }\n1;\n");
+	rename(bad, good);
+	r = verify_perl_start(&run, &host, &v, gfd, 30, &e);
+	ok(r == 0 && verify_perl_finish(&run, good, NULL, &e) == PERL_COMPILES,
+	    "perl -c reads the descriptor it was given, not the path replaced meanwhile");
+	close(gfd);
+	buf_reset(&diag);
+	r = verify_perl_compiles(&host, "/usr/bin/perl", good, 0, 30, &diag, &e);
+	ok(r == PERL_FAILS && diag.data != NULL && has(diag.data, good) &&
+	    !has(diag.data, "/dev/fd/"), "perl's diagnostics name the file, not /dev/fd/3 (%s)",
+	    diag.data ? diag.data : "none");
+
 	write_pm(slow, base, "Slow.pm", "package Slow;\nBEGIN { sleep 30 }\n1;\n");
-	r = verify_perl_start(&run, &host, &v, slow, 30, &e);
+	sfd = open(slow, O_RDONLY | O_CLOEXEC);
+	r = verify_perl_start(&run, &host, &v, sfd, 30, &e);
+	close(sfd);
 	ok(r == 0, "start a slow check (%d)", r);
 	verify_perl_abort(&run);
 	verify_perl_abort(&run);
@@ -569,7 +587,7 @@ test_halves(void)
 
 	r = verify_perl_vouch(&missing, &host, "/nonexistent/perl", 0);
 	ok(r == PERL_NOT_RUN, "vouch for a missing perl: PERL_NOT_RUN (%s)", missing.why.msg);
-	r = verify_perl_start(&run, &host, &missing, good, 30, &e);
+	r = verify_perl_start(&run, &host, &missing, -1, 30, &e);
 	ok(r == PERL_NOT_RUN && !run.running && has(e.msg, "/nonexistent/perl"),
 	    "start under that vouch: PERL_NOT_RUN, and why");
 	verify_perl_abort(&run);
