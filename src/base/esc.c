@@ -54,6 +54,31 @@ is_c1(const unsigned char *p, size_t len)
 	return len == 2 && p[0] == 0xc2 && p[1] <= 0x9f;
 }
 
+/*
+ * The bidirectional formatting characters (Unicode UAX #9): U+061C,
+ * U+200E, U+200F, U+202A to U+202E and U+2066 to U+2069. Printed raw they
+ * reorder the text around them, so that a file name or a server message
+ * can make a line read as something else ("Trojan Source", CVE-2021-42574).
+ */
+static int
+is_bidi(const unsigned char *p, size_t len)
+{
+	if (len == 2)
+		return p[0] == 0xd8 && p[1] == 0x9c;
+	if (len != 3 || p[0] != 0xe2)
+		return 0;
+	return (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) ||
+	    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+}
+
+/* The code point of the valid UTF-8 sequence at p, len bytes (2 or 3). */
+static unsigned
+utf8_code(const unsigned char *p, size_t len)
+{
+	return len == 2 ? (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu) :
+	    (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+}
+
 static int
 put_hex(struct buf *out, unsigned char c)
 {
@@ -100,7 +125,7 @@ esc_text(struct buf *out, const char *s, size_t len, unsigned flags)
 			continue;
 		}
 		n = *p >= 0x80 ? utf8_len(p, (size_t)(end - p)) : 0;
-		if (n > 0 && !is_c1(p, n)) {
+		if (n > 0 && !is_c1(p, n) && !is_bidi(p, n)) {
 			p += n;
 			continue;
 		}
@@ -203,21 +228,21 @@ esc_json(struct buf *out, const char *serialized)
 			continue;
 		}
 		n = *p >= 0x80 ? utf8_len(p, (size_t)(end - p)) : 0;
-		if (n > 0 && !is_c1(p, n)) {
+		if (n > 0 && !is_c1(p, n) && !is_bidi(p, n)) {
 			p += n;
 			continue;
 		}
 		if (buf_append(out, run, (size_t)(p - run)) == -1)
 			return -1;
-		if (n == 2)
-			rc = put_u(out, 0x80u | (p[1] & 0x1fu));
+		if (n > 0)
+			rc = put_u(out, utf8_code(p, n));	/* C1 or bidi: same string */
 		else if (*p < 0x80)
 			rc = put_u(out, *p);	/* DEL, or a C0 control json-c let by */
 		else
 			rc = put_u(out, 0xfffdu);
 		if (rc == -1)
 			return -1;
-		p += n == 2 ? 2 : 1;
+		p += n > 0 ? n : 1;
 		run = p;
 	}
 	return buf_append(out, run, (size_t)(p - run));

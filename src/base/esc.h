@@ -13,9 +13,11 @@
 /*
  * Append the len bytes at s (NULs included) to out, escaped. Every C0
  * control (0x00-0x1f), DEL, every C1 control written as UTF-8 (U+0080 to
- * U+009F) and every byte that is not part of valid UTF-8 is written as a
- * visible escape: \n, \r and \t for those three, \xHH (lower-case hex) for
- * every other byte, so a C1 control becomes \xc2\x9b. Valid printable
+ * U+009F), every bidirectional formatting character (U+061C, U+200E,
+ * U+200F, U+202A-U+202E, U+2066-U+2069: UAX #9) and every byte that is not
+ * part of valid UTF-8 is written as a visible escape: \n, \r and \t for
+ * those three, \xHH (lower-case hex) for every other byte, so a C1 control
+ * becomes \xc2\x9b and U+202E \xe2\x80\xae. Valid printable
  * UTF-8, backslashes included, is copied unchanged. With ESC_MULTILINE, \n
  * and \t are kept as they are, and \r too when a \n follows it. Returns 0,
  * or -1 with errno ENOMEM (out then holds a prefix of the result).
@@ -38,8 +40,9 @@ int	esc_fputs_multiline(FILE *f, const char *s);
 /*
  * Append to out the JSON text serialized (as json-c writes it: C0 controls
  * already \u00XX) with what json-c lets through inside string literals made
- * safe: DEL becomes \u007f, a C1 control \u0080 to \u009f, each byte that
- * is not part of valid UTF-8 \ufffd. The result is valid JSON that decodes
+ * safe: DEL becomes \u007f, a C1 control \u0080 to \u009f, a bidirectional
+ * formatting character its \uXXXX, each byte that is not part of valid
+ * UTF-8 \ufffd. The result is valid JSON that decodes
  * to the same strings (invalid bytes to U+FFFD) and holds no raw control
  * byte. Text outside string literals is copied unchanged. Returns 0, or -1
  * with errno ENOMEM.

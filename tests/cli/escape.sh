@@ -19,7 +19,9 @@ try:
     text = data.decode("utf-8")
 except UnicodeDecodeError as e:
     sys.exit("not UTF-8: %s" % e)
-bad = [hex(ord(c)) for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f]
+bidi = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+bad = [hex(ord(c)) for c in text
+       if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f or c in bidi]
 if bad:
     sys.exit("raw control characters: %s" % " ".join(bad[:10]))
 PY
@@ -49,8 +51,9 @@ $extra
 	else fail "$name" "$(cat "$T/.py")" "$(head -c 1500 "$T/.out")"; fi
 }
 
-# 1. A path with control characters, through every printer of the report.
-evil=$T/$'evil\e[2J\e[Hready\nfake\xc2\x9b\x7f'
+# 1. A path with control characters, and U+202E (right-to-left override),
+# through every printer of the report.
+evil=$T/$'evil\e[2J\e[Hready\nfake\xc2\x9b\x7f\xe2\x80\xae'
 mkdir -p "$evil/usr/share/perl5"
 cp "$FIXTURES/bucardo-5.6.pm" "$evil/usr/share/perl5/Bucardo.pm"
 mkdir -p "$T/state"
@@ -58,7 +61,7 @@ mkdir -p "$T/state"
 run_ba --root "$evil" --state-dir "$T/state" status
 expect_rc 3 "status under a hostile root: exit 3 (not patched)"
 no_raw "status: no raw control character in the output"
-contains "$out" 'evil\x1b[2J\x1b[Hready\nfake\xc2\x9b\x7f/usr/share/perl5/Bucardo.pm' \
+contains "$out" 'evil\x1b[2J\x1b[Hready\nfake\xc2\x9b\x7f\xe2\x80\xae/usr/share/perl5/Bucardo.pm' \
 	"status: the path is shown with its controls escaped"
 check "status: no line injected by the newline in the path" \
 	sh -c "! grep -q '^fake' '$T/.out' '$T/.err'"

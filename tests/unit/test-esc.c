@@ -90,6 +90,14 @@ test_one_line(void)
 	is_str(ESC1("caf\xc3\xa9 \xe2\x82\xac \xe2\x80\x94 \xf0\x9f\x98\x80 \xe6\x97\xa5"),
 	    "caf\xc3\xa9 \xe2\x82\xac \xe2\x80\x94 \xf0\x9f\x98\x80 \xe6\x97\xa5",
 	    "valid 2, 3 and 4 byte UTF-8 is kept");
+	is_str(ESC1("evil\xe2\x80\xaemp.pm"), "evil\\xe2\\x80\\xaemp.pm",
+	    "U+202E (right-to-left override) is escaped: it would reorder the line");
+	is_str(ESC1("\xe2\x80\xaa\xe2\x80\x8e\xe2\x80\x8f\xe2\x81\xa6\xe2\x81\xa9\xd8\x9c"),
+	    "\\xe2\\x80\\xaa\\xe2\\x80\\x8e\\xe2\\x80\\x8f\\xe2\\x81\\xa6\\xe2\\x81\\xa9\\xd8\\x9c",
+	    "every bidirectional formatting character: U+202A, U+200E, U+200F, U+2066, U+2069, U+061C");
+	is_str(ESC1("\xe2\x80\xa9|\xe2\x80\xaf|\xe2\x81\xa5|\xe2\x81\xaa|\xd8\x9b"),
+	    "\xe2\x80\xa9|\xe2\x80\xaf|\xe2\x81\xa5|\xe2\x81\xaa|\xd8\x9b",
+	    "their neighbours (U+2029, U+202F, U+2065, U+206A, U+061B) are kept");
 	is_str(ESC1("\xff"), "\\xff", "0xff is never UTF-8");
 	is_str(ESC1("x\x80y"), "x\\x80y", "a lone continuation byte");
 	is_str(ESC1("\xe2\x82"), "\\xe2\\x82", "a sequence cut short at the end");
@@ -227,6 +235,8 @@ test_json(void)
 	is_str(json_escaped("\"a\x7f" "b\""), "\"a\\u007fb\"", "DEL becomes \\u007f");
 	is_str(json_escaped("\"\xc2\x9b" "2J\xc2\x80\""), "\"\\u009b2J\\u0080\"",
 	    "C1 controls become \\u0080..\\u009f");
+	is_str(json_escaped("\"a\xe2\x80\xae" "b\xe2\x81\xa6\xd8\x9c\""), "\"a\\u202eb\\u2066\\u061c\"",
+	    "bidirectional formatting characters become their \\uXXXX");
 	is_str(json_escaped("\"\xff\xc0\xaf\""), "\"\\ufffd\\ufffd\\ufffd\"",
 	    "each invalid byte becomes \\ufffd");
 	is_str(json_escaped("\"\\\"\x7f\\\\\" \"\x7f\""), "\"\\\"\\u007f\\\\\" \"\\u007f\"",
@@ -245,6 +255,7 @@ test_json(void)
 	    "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80", "valid UTF-8");
 	round_trip("bad\xff" "end", "bad\xef\xbf\xbd" "end", "invalid UTF-8 to U+FFFD");
 	round_trip("q\"\\/x", "q\"\\/x", "quote, backslash, slash");
+	round_trip("gnp.\xe2\x80\xae" "exe", "gnp.\xe2\x80\xae" "exe", "right-to-left override");
 }
 
 int
