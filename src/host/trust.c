@@ -17,6 +17,17 @@ trust_group_ok(const struct trust_rule *rule, gid_t gid, int below_usr_local)
 	return gid == 0 || (below_usr_local && rule->has_staff && gid == rule->staff);
 }
 
+/* Whether the mode lets others than the owner write: everybody, or a group not root's. */
+static enum trust_fault
+trust_writers(const struct trust_rule *rule, const struct stat *st, int below_usr_local)
+{
+	if (st->st_mode & S_IWOTH)
+		return TRUST_OTHER_WRITABLE;
+	if ((st->st_mode & S_IWGRP) && !trust_group_ok(rule, st->st_gid, below_usr_local))
+		return TRUST_GROUP_WRITABLE;
+	return TRUST_OK;
+}
+
 /* The mode alone, as if the component had no extended ACL. */
 static enum trust_fault
 trust_judge_mode(const struct trust_rule *rule, const struct stat *st, int below_usr_local)
@@ -25,15 +36,9 @@ trust_judge_mode(const struct trust_rule *rule, const struct stat *st, int below
 
 	if (!trust_owner_ok(rule, st->st_uid))
 		return TRUST_OWNER;
-	if (S_ISLNK(st->st_mode))
+	if (S_ISLNK(st->st_mode) || sticky_dir)
 		return TRUST_OK;
-	if (sticky_dir)
-		return TRUST_OK;
-	if (st->st_mode & S_IWOTH)
-		return TRUST_OTHER_WRITABLE;
-	if ((st->st_mode & S_IWGRP) && !trust_group_ok(rule, st->st_gid, below_usr_local))
-		return TRUST_GROUP_WRITABLE;
-	return TRUST_OK;
+	return trust_writers(rule, st, below_usr_local);
 }
 
 enum trust_fault
@@ -41,11 +46,7 @@ trust_judge_load_dir(const struct trust_rule *rule, const struct stat *st, int b
 {
 	if (!S_ISDIR(st->st_mode) || !(st->st_mode & S_ISVTX))
 		return TRUST_OK;
-	if (st->st_mode & S_IWOTH)
-		return TRUST_OTHER_WRITABLE;
-	if ((st->st_mode & S_IWGRP) && !trust_group_ok(rule, st->st_gid, below_usr_local))
-		return TRUST_GROUP_WRITABLE;
-	return TRUST_OK;
+	return trust_writers(rule, st, below_usr_local);
 }
 
 int
