@@ -693,6 +693,7 @@ cmd_check_db(struct options *o)
 	c.bucardo_db = o->bucardo_db;
 	c.module = v.m;
 	c.connect_timeout = 10;
+	c.host = o->host;
 	checkdb_run(&r, &c);
 
 	/* What could not be checked, once, on stderr; the verdicts on stdout. */

@@ -213,6 +213,66 @@ bad_setting(const PQconninfoOption *opts, const char **keyword, const char **val
 	return NULL;
 }
 
+/*
+ * The libpq settings that name a file on this host (libpq's parameter key
+ * words: the SSL files, passfile, and the key log libpq 18 writes).
+ */
+static const char *const local_file_keywords[] = {
+	"sslcert", "sslkey", "sslrootcert", "sslcrl", "sslcrldir", "passfile", "sslkeylogfile",
+	NULL
+};
+
+/*
+ * A control database is a database server, not the admin: a file one of
+ * its settings names is used, as root, only when it is an absolute path to
+ * a regular file (sslcrldir: a directory) that passes the trust rule, and
+ * sslkey never in OpenSSL's "engine:key" form, for which libpq has OpenSSL
+ * load the engine, a shared object, by that name. The first setting that
+ * fails, in *keyword and *value (owned by opts), and why (the caller
+ * frees); NULL when none does.
+ */
+static char *
+server_named_file(struct fsroot *host, const PQconninfoOption *opts, const char **keyword,
+    const char **value)
+{
+	const PQconninfoOption *opt;
+	struct trust_report tr = TRUST_REPORT_INIT;
+	struct fsloc loc;
+	struct err e = ERR_INIT;
+	size_t i;
+	int rc, dir;
+
+	for (opt = opts; opt->keyword != NULL; opt++) {
+		for (i = 0; local_file_keywords[i] != NULL; i++)
+			if (strcmp(opt->keyword, local_file_keywords[i]) == 0)
+				break;
+		if (local_file_keywords[i] == NULL || opt->val == NULL || opt->val[0] == '\0')
+			continue;
+		*keyword = opt->keyword;
+		*value = opt->val;
+		if (strcmp(opt->keyword, "sslrootcert") == 0 && strcmp(opt->val, "system") == 0)
+			continue;	/* libpq 16's "the system's CA store" */
+		if (strcmp(opt->keyword, "sslkey") == 0 && strchr(opt->val, ':') != NULL)
+			return strdup("is OpenSSL's engine:key form, which loads a shared object; "
+			    "check-db, running as root, does not take it from a control database");
+		if (opt->val[0] != '/')
+			return strdup("is not an absolute path; check-db takes only files root "
+			    "controls from a control database");
+		if (host == NULL)
+			return strdup("names a file; check-db takes none from a control database here");
+		dir = strcmp(opt->keyword, "sslcrldir") == 0;
+		rc = fsroot_locate(host, opt->val, FS_FOLLOW | (dir ? FS_OPEN_DIR : FS_OPEN_FILE),
+		    &loc, &tr, &e);
+		fsloc_release(&loc);
+		trust_report_release(&tr);
+		if (rc != 0)
+			return str_format("names a file check-db will not use as root (%s); check "
+			    "this database as the user Bucardo runs as, or with a CONNINFO of "
+			    "your own", e.msg);
+	}
+	return NULL;
+}
+
 char *
 checkdb_conninfo_problem(const char *conninfo, size_t index)
 {
@@ -1147,7 +1207,7 @@ check_bucardo_db(struct checkdb_run *k, const struct bucardodb_db *db, struct ch
 	const struct pq_api *pq = k->pq;
 	PQconninfoOption *opts;
 	const char *keyword, *bad, *why;
-	char *conninfo, *msg = NULL;
+	char *conninfo, *msg = NULL, *file_why;
 	int how;
 
 	if (bucardodb_dsn_broken(db)) {
@@ -1180,6 +1240,14 @@ check_bucardo_db(struct checkdb_run *k, const struct bucardodb_db *db, struct ch
 		    d->name, keyword, bad, why);
 		d->fix = str_format("correct it: bucardo update db %s %s=...", d->name,
 		    bucardo_field(keyword));
+	} else if ((file_why = server_named_file(k->o->host, opts, &keyword, &bad)) != NULL) {
+		d->facts.unusable = 1;
+		d->reason = str_format("Bucardo's settings for database %s: %s '%s' %s", d->name,
+		    keyword, bad, file_why);
+		d->fix = str_format("check it with check-db CONNINFO, run as the user Bucardo "
+		    "runs as, or give that file to root: bucardo update db %s %s=...", d->name,
+		    bucardo_field(keyword));
+		free(file_why);
 	}
 	if (msg != NULL)
 		pq->PQfreemem(msg);

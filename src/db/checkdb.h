@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "engine/engine.h"
+#include "host/host.h"
 
 struct checkdb_options {
 	char		**conninfos;	/* conninfo strings or URIs, as psql takes them */
@@ -13,6 +14,8 @@ struct checkdb_options {
 	const char	*bucardo_db;	/* Bucardo's control database, or NULL */
 	struct judge_module module;	/* the module Bucardo will run */
 	unsigned	 connect_timeout;	/* seconds; 0 leaves libpq's default */
+	struct fsroot	*host;		/* borrowed: judges the files a control database
+					   names; NULL refuses them all */
 };
 
 /* A call of the function inside the rolled-back transaction. */

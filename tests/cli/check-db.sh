@@ -587,6 +587,59 @@ expect_rc 0 "inactive sync: nothing to check, exit 0"
 contains "$out" "sync off: inactive (Bucardo does not run it)" "inactive sync: said so"
 contains "$out" "overall: ready — nothing to check" "inactive sync: nothing to check"
 
+# A control database is a server, not the admin: the files its settings
+# name are not used as root unless root controls them. A stand-in server
+# that offers TLS (it answers S to libpq's SSLRequest) is what makes libpq
+# set up OpenSSL, and load an engine named in sslkey ("PATH:key").
+ENGINE_SO=${1:+$(realpath "$1")}
+if [ -n "$ENGINE_SO" ] && [ -f "$ENGINE_SO" ] && [ "$(id -u)" = 0 ] && command -v openssl >/dev/null; then
+	mkdir -p "$T/tlsfake"
+	python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+s.settimeout(60)
+try:
+    while True:
+        c, _ = s.accept()
+        c.recv(8); c.sendall(b"S"); c.close()
+except Exception:
+    pass
+' >"$T/tlsfake/port" 2>/dev/null &
+	tls_pid=$!
+	at_exit "kill $tls_pid 2>/dev/null"
+	for i in $(seq 50); do [ -s "$T/tlsfake/port" ] && break; sleep 0.1; done
+	TLSPORT=$(head -n 1 "$T/tlsfake/port")
+	export BA_ENGINE_MARKER=$T/tlsfake/engine-loaded
+	# libpq reads the key only when the client certificate is there.
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tlsfake/key.pem" \
+		-out "$T/tlsfake/cert.pem" -subj /CN=bucardo -days 1 >/dev/null 2>&1
+	ctl "insert into bucardo.db (name, dbhost, dbport, dbname, dbuser, dbpass, dbconn) values
+		('eng', '127.0.0.1', '$TLSPORT', 'target', 'stored', '$STORED_PW',
+		 'sslmode=require sslcert=$T/tlsfake/cert.pem sslkey=$ENGINE_SO:k')"
+	sync engine src:source eng:target
+	cdb patched --bucardo-db "$CTL"
+	expect_rc 1 "a control database naming an OpenSSL engine in sslkey: not ready, exit 1"
+	check "and the engine, a shared object, was never loaded into check-db" test ! -e "$BA_ENGINE_MARKER"
+	contains "$out" "engine:key form" "and the verdict says why"
+	# A file another user controls (their certificate authority).
+	mkdir -p "$T/userca"
+	: >"$T/userca/root.crt"
+	chown -R 65534:65534 "$T/userca"
+	ctl "update bucardo.db set dbconn = 'sslmode=verify-full sslrootcert=$T/userca/root.crt' where name = 'eng'"
+	cdb patched --bucardo-db "$CTL"
+	expect_rc 1 "a control database naming another user's file: not ready, exit 1"
+	contains "$out" "will not use as root" "and the verdict says check-db will not use it as root"
+	contains "$out" "uid 65534" "and names whose it is"
+	ctl "update bucardo.db set dbconn = 'sslmode=require passfile=relative/pgpass' where name = 'eng'"
+	cdb patched --bucardo-db "$CTL"
+	contains "$out" "not an absolute path" "a relative file name from a control database is refused"
+	unset BA_ENGINE_MARKER
+	ctl "delete from bucardo.db where name = 'eng'"
+else
+	skip "a control database naming local files" "needs root, openssl and tests/cli/engine-marker.so"
+fi
+
 # Not a control database: the check cannot run, said once on stderr.
 run_ba --root "$T/r-patched" check-db --bucardo-db "$SOCK dbname=postgres user=postgres" "$READY"
 expect_rc 1 "bucardo-db without the schema: exit 1"
