@@ -22,7 +22,10 @@
 #   4. the patched module, non-superuser targets: every file passes.
 #
 # The clusters log every statement: each run also checks which of the two
-# forms (SET, or the function) the module sent. About 5 minutes on 2 cores.
+# forms (SET, or the function) the module sent. Upstream's files wait fixed
+# times and fail under load with either module, so in runs 1, 2 and 4 a
+# file that fails is run once more, and the output says so. About 5
+# minutes on 2 cores.
 #
 # BA_SUITE_FUNCTION=schema.name makes bucardo-aiven patch in that function
 # instead (--function): a name that does not exist shows the test failing.
@@ -372,10 +375,12 @@ run() {
 		denied_before=$(count_in_logs "$name" "$denied_msg")
 		run_file "$name" "$f"
 		rc=$(cat "$T/out/$name/$f.rc")
-		# Upstream's own race, with either module: under load the MCP may
-		# take more than the 10 s the bucardo script waits for a reload.
-		if [ "$rc" != 0 ] && grep -q 'reload response message never received' "$T/out/$name/$f.tap"; then
-			echo "# run $n, t/$f.t: bucardo reload sync timed out (upstream waits 10 s); running the file again"
+		# Upstream's tests wait fixed times (10 s for a reload, a few
+		# seconds for a sync to copy a row): under load they fail with
+		# either module, the pristine baseline included. Where a file is
+		# meant to pass, a failure gets one more run, and says so.
+		if [ "$rc" != 0 ] && [ "$n" != 3 ]; then
+			echo "# run $n, t/$f.t failed once ($(grep -m1 -E '^not ok|never received|Bail' "$T/out/$name/$f.tap" | cut -c1-160)); running the file again"
 			mv "$T/out/$name/$f.tap" "$T/out/$name/$f.first.tap"
 			run_file "$name" "$f"
 			rc=$(cat "$T/out/$name/$f.rc")
