@@ -434,7 +434,16 @@ int
 main(int argc, char *argv[])
 {
 	struct outcome out = { 0, 0, 0, NULL };
-	int status = cli_run(argc, argv, &out);
+	int status;
+
+	/*
+	 * What this tool makes is root's alone unless it says otherwise: a
+	 * file keeps the mode it is given (atomic_write_at, fchmod), and what
+	 * libgit2 makes in the store (refs 0666, directories 0777, less the
+	 * umask) must not become writable by others under a loose umask.
+	 */
+	umask(077);
+	status = cli_run(argc, argv, &out);
 
 	/* Puppet's "failed" under --detailed-exitcodes, where no report said more. */
 	if (out.detailed && status == EXIT_FAILED)

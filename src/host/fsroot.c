@@ -302,6 +302,26 @@ done:
 		close(fd);
 }
 
+int
+fsroot_default_acl_names(int fd)
+{
+	char proc[64];
+	acl_t acl;
+	acl_entry_t entry;
+	acl_tag_t tag;
+	int which, names = 0;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((acl = acl_get_file(proc, ACL_TYPE_DEFAULT)) == NULL)
+		return errno == ENOTSUP || errno == EOPNOTSUPP ? 0 : -1;
+	for (which = ACL_FIRST_ENTRY; acl_get_entry(acl, which, &entry) == 1;
+	    which = ACL_NEXT_ENTRY)
+		if (acl_get_tag_type(entry, &tag) == 0 && (tag == ACL_USER || tag == ACL_GROUP))
+			names = 1;
+	acl_free(acl);
+	return names;
+}
+
 /*
  * The trust rule for one component of this root: st as opened, inner its
  * path (len bytes); the component is name in dirfd, or dirfd itself when

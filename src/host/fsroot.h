@@ -129,6 +129,14 @@ int	fsroot_judge_tree(struct fsroot *r, const char *inner, struct err *e);
  */
 int	fsroot_judge_missing(struct fsroot *r, const char *inner, struct err *e);
 
+/*
+ * Whether the directory fd (O_PATH will do) has a default ACL (acl(5))
+ * naming a user or a group, which everything made in it inherits, umask
+ * or not. 1 when it does; 0 when not, or the file system has no ACLs; -1
+ * when it cannot be read (read through /proc/self/fd).
+ */
+int	fsroot_default_acl_names(int fd);
+
 /* "PATH: not trusted: DIR is owned by uid 1000 (mode 0755); ..." into e. */
 void	fsroot_untrusted_message(struct err *e, const char *path, const struct trust_report *tr);
 

@@ -66,6 +66,10 @@ statedir_open(struct statedir *sd, struct fsroot *root, const char *inner,
 	} else if (rc == 0 && (loc.st.st_mode & (S_IWGRP | S_IWOTH))) {
 		rc = err_set(e, loc.host, "the state directory is writable by group or others, "
 		    "who could plant a backup; chmod 700 %s", loc.host);
+	} else if (rc == 0 && loc.fd != -1 && fsroot_default_acl_names(loc.fd) != 0) {
+		rc = err_set(e, loc.host, "the state directory has a default ACL naming users or "
+		    "groups (or its ACL cannot be read): what is kept in it would inherit their "
+		    "access; remove it with setfacl -k %s", loc.host);
 	}
 	if (rc == 0 && loc.fd != -1) {
 		sd->fd = loc.fd;

@@ -346,10 +346,10 @@ store_init_layout(struct store *s, struct err *e)
 
 	if (store_pathf(path, sizeof(path), e, "%s/store.git", s->dir) == -1)
 		return -1;
-	/* Mode 0777 less the umask, as git and libgit2 make them. */
-	if (store_mkdirs(&s->sd, "store.git/objects", 0777, e) == -1 ||
-	    store_mkdirs(&s->sd, "store.git/refs/heads", 0777, e) == -1 ||
-	    store_mkdirs(&s->sd, "store.git/refs/tags", 0777, e) == -1)
+	/* Root's alone, whatever the umask: the history decides what revert writes. */
+	if (store_mkdirs(&s->sd, "store.git/objects", 0700, e) == -1 ||
+	    store_mkdirs(&s->sd, "store.git/refs/heads", 0700, e) == -1 ||
+	    store_mkdirs(&s->sd, "store.git/refs/tags", 0700, e) == -1)
 		return -1;
 	if ((gfd = statedir_subdir(&s->sd, "store.git", 0, e)) == -1)
 		return -1;
@@ -398,6 +398,27 @@ store_ready(struct store *s, struct err *e)
 	return store_git(s, e);
 }
 
+/*
+ * Everything in the state directory passes the trust rule, ACLs included
+ * (fsroot_judge_tree): revert writes back what the history says, so a ref,
+ * an object or a kept original that another user could change is a way to
+ * put their code into Bucardo.pm. A store made by an older version under a
+ * loose umask, or below a default ACL, is refused here rather than used.
+ */
+static int
+store_trusted(struct fsroot *root, const char *inner, struct err *e)
+{
+	int rc = fsroot_judge_tree(root, inner, e);
+
+	if (rc == FSROOT_UNTRUSTED) {
+		err_hint(e, "another user could have changed the history or the kept originals "
+		    "that revert writes back; check them, then chmod -R go-w and setfacl -R -b "
+		    "the state directory");
+		return -1;
+	}
+	return rc;
+}
+
 int
 store_open(struct store **out, struct fsroot *root, const char *inner, enum store_mode mode,
     unsigned lock_timeout_sec, struct err *e)
@@ -425,6 +446,7 @@ store_open(struct store **out, struct fsroot *root, const char *inner, enum stor
 	if (store_lock(s, lock_timeout_sec, e) == -1 ||
 	    (mode == STORE_WRITE && (store_clear_git_locks(s, e) == -1 ||
 	    store_init_layout(s, e) == -1)) ||
+	    store_trusted(root, inner, e) == -1 ||
 	    (mode == STORE_READ && store_git(s, e) == -1))
 		goto fail;
 	*out = s;
@@ -789,7 +811,7 @@ store_blob_put(struct store *s, struct store_blob *b, const void *data, size_t l
 	sub[2] = '\0';
 	if (store_pathf(path, sizeof(path), e, "%s/store.git/objects/%s", s->dir, sub) == -1)
 		return -1;
-	if (mkdirat(s->objfd, sub, 0777) == -1 && errno != EEXIST)
+	if (mkdirat(s->objfd, sub, 0700) == -1 && errno != EEXIST)
 		return err_sys(e, path, "cannot create the object directory");
 	if ((dfd = openat(s->objfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return err_sys(e, path, "cannot open the object directory");

@@ -172,7 +172,8 @@ no_marker() {
 # --- running the tool -------------------------------------------------------
 # ba_with [VAR=VALUE...] -- ARGS...: run the tool as root with those
 # variables added, stdin from /dev/null, within $DEADLINE seconds (in
-# $BA_CWD when set; the binary $BA_BIN when set). Sets rc, out, errout. A run stopped by the deadline
+# $BA_CWD when set; the binary $BA_BIN when set; under umask $BA_UMASK when set).
+# Sets rc, out, errout. A run stopped by the deadline
 # is noted in $overruns (see in_time).
 overruns=
 ba_with() {
@@ -181,6 +182,7 @@ ba_with() {
 	shift
 	(
 		cd "${BA_CWD:-$T}" || exit 125
+		[ -z "${BA_UMASK:-}" ] || umask "$BA_UMASK"
 		exec timeout -k 5 "$DEADLINE" env ${envs[@]+"${envs[@]}"} "${BA_BIN:-$BA}" "$@"
 	) </dev/null >"$T/.out" 2>"$T/.err"
 	rc=$?

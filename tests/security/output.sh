@@ -66,6 +66,39 @@ check "6a and does not read the watch list there (opened $opens times)" test "$o
 same_file "$T/s6/root/usr/local/share/perl/5.36.0/Bucardo.pm" "$FIXTURES/bucardo-5.6.pm" "6a and patches nothing it names"
 in_time "6a: every run ended within ${DEADLINE}s"
 
+# --- 6d. What is kept in the state directory -------------------------------------------------
+# revert writes back what the history holds: nothing in the store may be
+# another user's to change, however it came to be so.
+# A default ACL naming the user on a state directory others may search:
+# everything made in it would inherit their access, umask or not.
+if command -v setfacl >/dev/null; then
+	pm=$(fresh d1)
+	mkdir -m 755 "$T/d1/state"
+	setfacl -d -m "u:$EVIL_UID:rwx" "$T/d1/state"
+	ba --root "$T/d1/root" --state-dir "$T/d1/state" apply --no-perl-check
+	refused "6d apply refuses a state directory whose default ACL names uid $EVIL_UID"
+	contains "$errout" "setfacl -k" "6d and says how to remove it"
+	same_file "$pm" "$FIXTURES/bucardo-5.6.pm" "6d and writes nothing"
+	check "6d and makes nothing in it" test -z "$(ls -A "$T/d1/state")"
+else
+	skip "6d a default ACL on the state directory" "setfacl is missing (Debian's acl package)"
+fi
+# Under umask 000 the store is still root's alone.
+pm=$(fresh d2)
+mkdir -m 755 "$T/d2/state"
+BA_UMASK=000 ba --root "$T/d2/root" --state-dir "$T/d2/state" apply --no-perl-check
+check "6d apply under umask 000 patches" test "$rc" = 0
+x=$(find "$T/d2/state" -perm /022 -printf '%p %m\n' | head -n 5)
+check "6d and nothing it made in the state directory is writable by group or others (${x:-none})" test -z "$x"
+# A store that another user can write (made loose before, by hand or by an
+# older version) is refused by revert, which would write back what it says.
+chmod 777 "$T/d2/state/store.git/refs/heads"
+ba --root "$T/d2/root" --state-dir "$T/d2/state" revert
+refused "6d revert refuses a store whose refs/heads others can write"
+contains "$errout" "store.git/refs/heads" "6d and names it"
+same_file "$pm" "$FIXTURES/expected/bucardo-5.6.pm" "6d and leaves the module as apply wrote it"
+in_time "6d: every run ended within ${DEADLINE}s"
+
 # --- 6b. A user's link to a root-only file, found as their local::lib copy ---------------
 # lib R: the user's local::lib below R; prints its directory.
 lib() {
