@@ -71,24 +71,34 @@ hook_binary(const struct options *o, int *from_tree)
 }
 
 /*
- * apt runs the hook as root after every package operation: the binary must
- * pass the trust rule, where apt will find it (inside the root), or else
- * where it is now. 0 when trusted, 1 when it does not exist, -1 when refused.
+ * apt runs the hook as root after every package operation, for as long as
+ * it is installed: the binary must pass the trust rule where apt will find
+ * it (inside the root), or else where it is now, with no sticky directory
+ * on the way (FS_STRICT: a build tree in /tmp, once removed, could be made
+ * again by anyone). A binary that does not exist yet must be one nobody
+ * else can create (fsroot_judge_missing). 0 when trusted, 1 when it does
+ * not exist, -1 when refused.
  */
 static int
 hook_binary_trusted(const struct options *o, const char *binary, struct err *e)
 {
 	struct fsloc loc;
+	struct trust_report tr = TRUST_REPORT_INIT;
 	int rc;
 
-	rc = fsroot_locate(o->fs, binary, FS_FOLLOW | FS_OPEN_FILE, &loc, NULL, e);
+	rc = fsroot_locate(o->fs, binary, FS_FOLLOW | FS_OPEN_FILE | FS_STRICT, &loc, &tr, e);
 	fsloc_release(&loc);
 	if (rc == -1 && errno == ENOENT && o->fs != o->host) {
-		rc = fsroot_locate(o->host, binary, FS_FOLLOW | FS_OPEN_FILE, &loc, NULL, e);
+		trust_report_release(&tr);
+		rc = fsroot_locate(o->host, binary, FS_FOLLOW | FS_OPEN_FILE | FS_STRICT, &loc, &tr,
+		    e);
 		fsloc_release(&loc);
 	}
-	if (rc == -1 && errno == ENOENT)
-		return 1;
+	trust_report_release(&tr);
+	if (rc == -1 && errno == ENOENT) {
+		if ((rc = fsroot_judge_missing(o->fs, binary, FS_STRICT, e)) == 0)
+			return 1;
+	}
 	if (rc == FSROOT_UNTRUSTED)
 		err_hint(e, "apt would run it as root after every package operation; not installed");
 	return rc == 0 ? 0 : -1;

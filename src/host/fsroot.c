@@ -369,7 +369,9 @@ walk_judge(struct walk *w, const struct stat *st, const char *inner, size_t len,
 
 	if (w->flags & FS_ANY_OWNER)
 		return 0;
-	if ((fault = fsroot_judge(w->r, st, inner, len, dirfd, name)) == TRUST_OK)
+	if ((fault = fsroot_judge(w->r, st, inner, len, dirfd, name)) == TRUST_OK &&
+	    (!(w->flags & FS_STRICT) || (fault = trust_judge_load_dir(&w->r->rule, st,
+	    fsroot_below_usr_local(inner, len))) == TRUST_OK))
 		return 0;
 	if (!w->faulted && w->tr != NULL)
 		fsroot_report(w->r, w->tr, fault, st, inner, len);
@@ -945,7 +947,7 @@ tree_dir(struct tree *t, int fd, struct buf *inner, struct err *e)
 }
 
 int
-fsroot_judge_missing(struct fsroot *r, const char *inner, struct err *e)
+fsroot_judge_missing(struct fsroot *r, const char *inner, unsigned flags, struct err *e)
 {
 	struct fsloc loc = FSLOC_INIT;
 	struct trust_report tr = TRUST_REPORT_INIT;
@@ -963,19 +965,23 @@ fsroot_judge_missing(struct fsroot *r, const char *inner, struct err *e)
 		fsloc_release(&loc);
 		trust_report_release(&tr);
 		/* FS_OPEN_DIR: a missing last component is a failure, not a place to make. */
-		rc = fsroot_locate(r, path, FS_FOLLOW | FS_OPEN_DIR, &loc, &tr, e);
+		rc = fsroot_locate(r, path, FS_FOLLOW | FS_OPEN_DIR | (flags & FS_STRICT), &loc,
+		    &tr, e);
 		if (rc != -1 || (errno != ENOENT && errno != ENOTDIR) || strcmp(path, "/") == 0)
 			break;
 	}
+	/* Where it would be made: strict, whatever the way there. */
 	if (rc == 0 && (fault = trust_judge_load_dir(&r->rule, &loc.st,
 	    fsroot_below_usr_local(loc.inner, strlen(loc.inner)))) != TRUST_OK) {
 		fsroot_report(r, &tr, fault, &loc.st, loc.inner, strlen(loc.inner));
+		rc = FSROOT_UNTRUSTED;
+	}
+	if (rc == FSROOT_UNTRUSTED) {
 		if (asprintf(&display, "%s%s", r->host, inner) == -1)
 			display = NULL;
 		fsroot_untrusted_message(e, display != NULL ? display : inner, &tr);
 		err_hint(e, "it does not exist, and others may create it there");
 		free(display);
-		rc = FSROOT_UNTRUSTED;
 	}
 	fsloc_release(&loc);
 	trust_report_release(&tr);

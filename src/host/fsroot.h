@@ -56,7 +56,11 @@ enum {
 	FS_CONTINUE = 1 << 2,	/* go on past an untrusted component; report it at the end */
 	FS_OPEN_FILE = 1 << 3,	/* open the last component: a regular file, for reading */
 	FS_OPEN_DIR = 1 << 4,	/* open the last component: a directory, for reading */
-	FS_MKDIR = 1 << 5	/* create missing directories (0755; the last 0700) */
+	FS_MKDIR = 1 << 5,	/* create missing directories (0755; the last 0700) */
+	FS_STRICT = 1 << 6	/* a path used again later (the apt hook's binary):
+				   no sticky directory on the way, since what a user
+				   cannot replace today they may create once it is
+				   gone (trust_judge_load_dir) */
 };
 
 /* fsroot_locate's result when a component fails the trust rule. */
@@ -121,13 +125,16 @@ int	fsroot_read(struct fsroot *r, const char *inner, unsigned flags, size_t limi
 int	fsroot_judge_tree(struct fsroot *r, const char *inner, struct err *e);
 
 /*
- * For a directory code would be loaded from that does not exist (yet):
- * judge the nearest directory above it that exists, and the way there, as
- * fsroot_judge_tree judges a directory of the tree (trust_judge_load_dir),
- * since whoever may create entries in it could create inner. Returns 0,
- * FSROOT_UNTRUSTED (e says which and why), or -1.
+ * For a path that does not exist (yet) and will be used once it does (a
+ * directory code would be loaded from, a program to run): judge the
+ * nearest directory above it that exists, and the way there, as
+ * fsroot_judge_tree judges a directory of a tree (trust_judge_load_dir),
+ * since whoever may create entries in it could create inner. flags:
+ * FS_STRICT judges the whole way so, for a path used again later. Returns
+ * 0, FSROOT_UNTRUSTED (e says which and why), or -1.
  */
-int	fsroot_judge_missing(struct fsroot *r, const char *inner, struct err *e);
+int	fsroot_judge_missing(struct fsroot *r, const char *inner, unsigned flags,
+	    struct err *e);
 
 /*
  * Whether the directory fd (O_PATH will do) has a default ACL (acl(5))

@@ -74,7 +74,7 @@ perl_dir_trusted(struct fsroot *host, const char *dir, struct err *e)
 	if (rc != -1 || (errno != ENOENT && errno != ENOTDIR))
 		return rc;
 	/* Missing: whoever may create entries in the nearest parent that exists could make it. */
-	return fsroot_judge_missing(host, dir, e);
+	return fsroot_judge_missing(host, dir, 0, e);
 }
 
 int

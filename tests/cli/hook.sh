@@ -48,13 +48,17 @@ rm -f "$pm"
 run_ba --root "$root" apply --reapply
 expect_rc 0 "--reapply with a listed file gone exits 0"
 
-# The apt hook.
-mkdir -p "$root/etc/apt/apt.conf.d"
+# The apt hook. Without --binary it names the packaged binary when the
+# root has one (the build tree may be anywhere, /tmp included, where the
+# hook would refuse it).
+mkdir -p "$root/etc/apt/apt.conf.d" "$root/usr/sbin"
+cp "$BUCARDO_AIVEN" "$root/usr/sbin/bucardo-aiven"
 run_ba --root "$root" hook status
 expect_rc 3 "hook status before install: exit 3"
 run_ba --root "$root" hook install
 expect_rc 0 "hook install exits 0"
 hookf=$root/etc/apt/apt.conf.d/80bucardo-aiven
+check "it runs the packaged binary of the root" grep -qF '/usr/sbin/bucardo-aiven apply --reapply' "$hookf"
 check "the hook file exists" test -f "$hookf"
 check "it is a DPkg::Post-Invoke running apply --reapply" grep -q 'DPkg::Post-Invoke.*apply --reapply -q || true' "$hookf"
 if command -v apt-config >/dev/null; then
@@ -78,9 +82,13 @@ check "and is left in place" grep -q mine "$hookf"
 run_ba --root "$root" hook frobnicate
 expect_rc 64 "unknown hook action is a usage error"
 
-# The hook's command, run as apt would (through sh -c), succeeds even when apply fails.
+# The hook's command, run as apt would (through sh -c), succeeds even when
+# apply fails. It names the build's binary, judged where apt would find it:
+# at the same path inside the root.
 rm -f "$hookf"
-run_ba --root "$root" hook install
+mkdir -p "$root$(dirname "$BUCARDO_AIVEN")"
+cp "$BUCARDO_AIVEN" "$root$BUCARDO_AIVEN"
+run_ba --root "$root" hook install --binary "$BUCARDO_AIVEN"
 cmd=$(sed -n 's/^DPkg::Post-Invoke { "\(.*\)"; };$/\1/p' "$hookf")
 # Pointed at the sandbox (never this machine's state), with a state dir it cannot use.
 cmd=$(printf '%s' "$cmd" | sed "s| apply | --root $root --state-dir $T/not-a-dir/x apply |")

@@ -105,6 +105,27 @@ chmod 755 "$T/u2/sbin/bucardo-aiven"
 BA_BIN=$T/u2/sbin/bucardo-aiven ba --root "$R" hook install
 refused "5 hook install run from a binary owned by uid $EVIL_UID is refused"
 check "5 and no hook naming it is written" test ! -e "$R/etc/apt/apt.conf.d/80bucardo-aiven"
+
+# A binary in a place anybody may fill: apt runs the hook for as long as it
+# is installed, and what nobody can replace today anybody can create once
+# it is gone (a build tree in /tmp, removed).
+R=$T/st/root
+mkdir -p "$R/etc/apt/apt.conf.d" "$R/tmp/tree"
+chmod 1777 "$R/tmp"
+cp "$BUCARDO_AIVEN" "$R/tmp/tree/bucardo-aiven"
+ba --root "$R" hook install --binary /tmp/tree/bucardo-aiven
+refused "5 --binary below a sticky world-writable directory (a build tree in /tmp) is refused"
+check "5 and no hook naming it is written" test ! -e "$R/etc/apt/apt.conf.d/80bucardo-aiven"
+ba --root "$R" hook install --binary /tmp/bucardo-aiven
+refused "5 --binary that does not exist, in a sticky world-writable directory, is refused"
+ba --root "$R" hook install --binary /tmp/ba/bin/bucardo-aiven
+refused "5 --binary whose missing directories anybody may create is refused"
+contains "$errout" "$R/tmp is writable by everybody" "5 and the message names the directory anybody may fill"
+check "5 and no hook naming them is written" test ! -e "$R/etc/apt/apt.conf.d/80bucardo-aiven"
+mkdir -p "$R/opt"
+ba --root "$R" hook install --binary /opt/ba/bin/bucardo-aiven
+check "5 --binary that does not exist yet below a root-only directory is accepted (exit $rc)" test "$rc" = 0
+contains "$errout" "does not exist" "5 with a warning that it does not exist"
 in_time "5: every run ended within ${DEADLINE}s"
 
 done_testing

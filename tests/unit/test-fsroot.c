@@ -663,14 +663,14 @@ test_acl_and_load_dirs(void)
 	rc = fsroot_judge_tree(&r, "/t/loadtree", &e);
 	ok(rc == FSROOT_UNTRUSTED && has(e.msg, B("@/t/loadtree/sub")),
 	    "nor a tree holding one, which the message names (%s)", e.msg);
-	rc = fsroot_judge_missing(&r, "/t/emptysticky/nolib", &e);
+	rc = fsroot_judge_missing(&r, "/t/emptysticky/nolib", 0, &e);
 	ok(rc == FSROOT_UNTRUSTED && has(e.msg, B("@/t/emptysticky")) && has(e.msg, "create"),
 	    "a missing directory in a sticky world-writable one is refused (%s)", e.msg);
-	rc = fsroot_judge_missing(&r, "/t/emptysticky/a/b", &e);
+	rc = fsroot_judge_missing(&r, "/t/emptysticky/a/b", 0, &e);
 	ok(rc == FSROOT_UNTRUSTED, "also two levels down (%d: %s)", rc, e.msg);
-	rc = fsroot_judge_missing(&r, "/t/plain/nolib/deeper", &e);
+	rc = fsroot_judge_missing(&r, "/t/plain/nolib/deeper", 0, &e);
 	ok(rc == 0, "a missing directory below a root-only one passes (%s)", e.msg);
-	rc = fsroot_judge_missing(&r, "/t/gw/nolib", &e);
+	rc = fsroot_judge_missing(&r, "/t/gw/nolib", 0, &e);
 	ok(rc == FSROOT_UNTRUSTED, "one below a directory group 65534 can write is refused");
 	fsroot_close(&r);
 }
