@@ -46,7 +46,9 @@ with open(sys.argv[2], \"ab\") as out:
         pass
 " "$T/dev/log" "$T/log" >"$T/listener.out" &
 listener=$!
-for i in $(seq 50); do grep -q ready "$T/listener.out" 2>/dev/null && break; sleep 0.1; done
+# python may take seconds to start on a loaded machine: wait for it (up to
+# a minute), or the end-of-test message would find no socket.
+for i in $(seq 600); do grep -q ready "$T/listener.out" 2>/dev/null && break; sleep 0.1; done
 mount --bind "$T/dev" /dev || exit 93
 '"$1"'
 rc=$?
