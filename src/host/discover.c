@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,13 @@
 #define DISCOVER_DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:" CHILD_PATH
 #define DISCOVER_SHEBANG_MAX	256	/* Linux reads this much of #! */
 #define DISCOVER_VERSION_MAX	65536	/* how much of a file $VERSION is looked for in */
+/*
+ * The most directories one wildcard is searched in, the newest first: far
+ * more than any real install tree has (perlbrew's perls, site_perl's
+ * versions), and a bound on what a user's home can make status and apply
+ * walk (a farm of links to links multiplies the matches).
+ */
+#define DISCOVER_GLOB_MAX	4096
 
 #define PLACE_INC	0x01	/* in a stock perl's default @INC */
 #define PLACE_NOT_RHEL	0x02	/* Debian's rank; RHEL's comes later */
@@ -124,6 +132,18 @@ discover_strv_push(char ***v, size_t *n, const char *s)
 	nv[(*n)++] = copy;
 	*v = nv;
 	return 0;
+}
+
+static int
+discover_strcmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+discover_no_free(void *p)
+{
+	(void)p;	/* the strings belong to d->searched */
 }
 
 static int
@@ -442,14 +462,25 @@ cleanup:
 	return version;
 }
 
+/*
+ * Whether dir was looked in already. A tree, not a scan of the list: a
+ * user's home can make one wildcard match a great many directories (links
+ * to links), and a scan per match made discovery quadratic in them.
+ */
 static int
 discover_searched(const struct discovery *d, const char *dir)
 {
-	size_t i;
+	return tfind(dir, &d->searched_index, discover_strcmp) != NULL;
+}
 
-	for (i = 0; i < d->nsearched; i++)
-		if (strcmp(d->searched[i], dir) == 0)
-			return 1;
+/* Record dir as looked in: in order in d->searched, and in the index. */
+static int
+discover_mark_searched(struct discovery *d, const char *dir)
+{
+	if (discover_strv_push(&d->searched, &d->nsearched, dir) == -1)
+		return -1;
+	if (tsearch(d->searched[d->nsearched - 1], &d->searched_index, discover_strcmp) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -576,7 +607,7 @@ discover_dir(struct discover_walk *w, const char *rel, int inc)
 	if (discover_searched(w->d, dir.data)) {
 		if (!w->again)
 			goto cleanup;
-	} else if ((rv = discover_strv_push(&w->d->searched, &w->d->nsearched, dir.data)) == -1)
+	} else if ((rv = discover_mark_searched(w->d, dir.data)) == -1)
 		goto cleanup;
 	found = fsroot_locate(w->root, file.data, FS_FOLLOW | FS_CONTINUE, &loc, &tr, &e);
 	if (found == -1) {
@@ -653,16 +684,22 @@ discover_pattern(struct discover_walk *w, const char *prefix,
 		if (buf_puts(&b, w->root->host) == -1 || buf_puts(&b, prefix) == -1 ||
 		    buf_puts(&b, pattern) == -1)
 			goto cleanup;
-		rv = discover_searched(w->d, b.data) ? 0 :
-		    discover_strv_push(&w->d->searched, &w->d->nsearched,
-		    b.data);
+		rv = discover_searched(w->d, b.data) ? 0 : discover_mark_searched(w->d, b.data);
 		goto cleanup;
 	}
 	qsort(g.gl_pathv, g.gl_pathc, sizeof(*g.gl_pathv),
 	    discover_cmp_newest);
 	rv = 0;
-	for (i = 0; i < g.gl_pathc && rv == 0; i++)
+	/* The newest DISCOVER_GLOB_MAX only, the rest named as not searched. */
+	for (i = 0; i < g.gl_pathc && i < DISCOVER_GLOB_MAX && rv == 0; i++)
 		rv = discover_dir(w, g.gl_pathv[i] + rootlen, inc);
+	if (rv == 0 && g.gl_pathc > DISCOVER_GLOB_MAX) {
+		buf_reset(&b);
+		if (buf_printf(&b, "%s%s%s (%zu more matches not searched)", w->root->host, prefix,
+		    pattern, g.gl_pathc - DISCOVER_GLOB_MAX) == -1 ||
+		    discover_mark_searched(w->d, b.data) == -1)
+			rv = -1;
+	}
 	globfree(&g);
 cleanup:
 	buf_release(&b);
@@ -987,6 +1024,8 @@ discovery_release(struct discovery *d)
 	for (i = 0; i < d->ncopies; i++)
 		discover_copy_release(&d->copies[i]);
 	free(d->copies);
+	tdestroy(d->searched_index, discover_no_free);
+	d->searched_index = NULL;
 	for (i = 0; i < d->nsearched; i++)
 		free(d->searched[i]);
 	free(d->searched);

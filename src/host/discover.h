@@ -27,6 +27,7 @@ struct discovery {
 	char			**searched;	/* every directory looked in, in order (a
 						   wildcard matching none: the pattern) */
 	size_t			 nsearched;
+	void			*searched_index;	/* tsearch(3) tree over searched */
 	char			*active;	/* host path a start of `bucardo` through PATH
 						   loads, or NULL */
 	char			*warning;	/* why perl was not asked for @INC, or NULL */
@@ -44,7 +45,7 @@ struct discovery {
 	char			*other_version;	/* the other copy's $VERSION, or NULL */
 };
 
-#define DISCOVERY_INIT { NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define DISCOVERY_INIT { NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 struct discover_options {
 	struct fsroot	*root;		/* where to search: / runs perl, --root DIR runs nothing */

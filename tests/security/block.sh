@@ -168,4 +168,35 @@ in_time "4f: nor hook remove"
 check "4f: it is left in place" test "$(kind "$R/etc/apt/apt.conf.d/80bucardo-aiven")" = fifo
 not_opened "4f: it is never opened"
 
+# --- 4g. A home that multiplies what discovery walks ----------------------------------------
+# The user's perlbrew tree: 500 perls, each lib/site_perl a link to one
+# directory holding 500 versions, so that one wildcard matches 250,000
+# directories. status and apply (without FILE) search a bounded number of
+# them, and still find and patch the trusted copy.
+R=$T/farm/root
+pm=$(sandbox "$FIXTURES/bucardo-5.6.pm" "$R")
+mkdir -p "$R/home"
+evil_dir "$R/home/$EVIL"
+as_evil sh -c '
+	h=$1
+	mkdir -p "$h/shared/site_perl" "$h/perl5/perlbrew/perls"
+	i=1
+	while [ $i -le 500 ]; do
+		mkdir "$h/shared/site_perl/5.$i"
+		mkdir -p "$h/perl5/perlbrew/perls/p$i/lib"
+		ln -s "$h/shared/site_perl" "$h/perl5/perlbrew/perls/p$i/lib/site_perl"
+		i=$((i + 1))
+	done' sh "$R/home/$EVIL"
+# A minute each (valgrind's run takes about 8 s; the quadratic search this
+# guards against took minutes).
+saved_deadline=$DEADLINE DEADLINE=60
+ba --root "$R" --state-dir "$T/farm/state" status
+check "4g status with a home of 250,000 matching directories: exit 3 (not patched), within the deadline (exit $rc)" test "$rc" = 3
+contains "$out" "$pm" "4g and it still reports the trusted copy"
+ba --root "$R" --state-dir "$T/farm/state" apply --no-perl-check
+check "4g apply: exit 0 (exit $rc)" test "$rc" = 0
+same_file "$pm" "$FIXTURES/expected/bucardo-5.6.pm" "4g and the trusted copy is patched"
+in_time "4g: every run ended within ${DEADLINE}s"
+DEADLINE=$saved_deadline
+
 done_testing
