@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 
 #include <linux/openat2.h>
 
@@ -238,38 +239,66 @@ cleanup:
 }
 
 /*
- * The named writers of the extended access ACL of the component name in
- * dirfd (name NULL: dirfd is the component, maybe an O_PATH descriptor),
- * which st describes. Read through /proc/self/fd of an O_PATH descriptor:
- * nothing is opened for reading, no link is followed, and the inode is the
- * one judged. libacl parses it (acl_get_file(3), acl_get_perm(3)); an
- * entry writes when it and the mask both allow it (acl(5)). A file system
- * without ACLs has none; any other failure marks it unreadable.
+ * The access ACL of the component name in dirfd (name NULL: dirfd is the
+ * component, a directory, maybe an O_PATH descriptor), which st describes;
+ * NULL with errno on failure. A regular file or a directory is opened for
+ * reading (O_NONBLOCK, no link followed: nothing blocks) and read with
+ * acl_get_fd(3), which needs no /proc, as in a chroot. Anything else, or
+ * what root may not open, is read through /proc/self/fd of an O_PATH
+ * descriptor. Either way the inode must be the one judged (ESTALE).
  */
-static void
-fsroot_read_acl(int dirfd, const char *name, const struct stat *st, struct trust_acl *out)
+static acl_t
+fsroot_get_acl(int dirfd, const char *name, const struct stat *st)
 {
 	char proc[64];
 	struct stat now;
 	acl_t acl = NULL;
+	int fd = -1, saved, flags = O_NOFOLLOW | O_CLOEXEC;
+
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+		fd = openat(dirfd, name != NULL ? name : ".", O_RDONLY | O_NONBLOCK | O_NOCTTY |
+		    (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0) | flags);
+	if (fd == -1 && (fd = openat(dirfd, name != NULL ? name : ".", O_PATH | flags)) == -1)
+		return NULL;
+	if (fstat(fd, &now) == -1 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+		close(fd);
+		errno = ESTALE;		/* replaced since it was judged: not this one */
+		return NULL;
+	}
+	if ((acl = acl_get_fd(fd)) == NULL && errno == EBADF) {
+		/* An O_PATH descriptor: through /proc. */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		acl = acl_get_file(proc, ACL_TYPE_ACCESS);
+	}
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return acl;
+}
+
+/*
+ * The named writers of the extended access ACL of the component name in
+ * dirfd (as fsroot_get_acl takes them), which st describes. libacl parses
+ * it (acl_get_perm(3)); an entry writes when it and the mask both allow it
+ * (acl(5)). A file system without ACLs has none; any other failure marks
+ * it unreadable.
+ */
+static void
+fsroot_read_acl(int dirfd, const char *name, const struct stat *st, struct trust_acl *out)
+{
+	acl_t acl;
 	acl_entry_t entry;
 	acl_tag_t tag;
 	acl_permset_t perms;
 	void *qual;
-	int fd = dirfd, which, mask_writes = 1, writes;
+	int which, mask_writes = 1, writes;
 
 	memset(out, 0, sizeof(*out));
 	out->unreadable = 1;
-	if (name != NULL &&
-	    (fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return;
-	if (fstat(fd, &now) == -1 || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
-		goto done;	/* replaced since it was judged: not this one */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if ((acl = acl_get_file(proc, ACL_TYPE_ACCESS)) == NULL) {
+	if ((acl = fsroot_get_acl(dirfd, name, st)) == NULL) {
 		if (errno == ENOTSUP || errno == EOPNOTSUPP)
 			out->unreadable = 0;
-		goto done;
+		return;
 	}
 	/* The mask first: it bounds every named entry. */
 	for (which = ACL_FIRST_ENTRY; acl_get_entry(acl, which, &entry) == 1;
@@ -296,30 +325,36 @@ fsroot_read_acl(int dirfd, const char *name, const struct stat *st, struct trust
 	}
 	out->unreadable = 0;
 done:
-	if (acl != NULL)
-		acl_free(acl);
-	if (fd != dirfd)
-		close(fd);
+	acl_free(acl);
 }
+
+/*
+ * The kernel's form of an ACL in an extended attribute (linux/posix_acl_xattr.h):
+ * a 4-byte header, then 8 bytes per entry. A default ACL of the three base
+ * entries (owner, group, other) names nobody; one that names a user or a
+ * group also has a mask, so at least five.
+ */
+#define FSROOT_ACL_XATTR_HEADER	4
+#define FSROOT_ACL_XATTR_ENTRY	8
 
 int
 fsroot_default_acl_names(int fd)
 {
-	char proc[64];
-	acl_t acl;
-	acl_entry_t entry;
-	acl_tag_t tag;
-	int which, names = 0;
+	ssize_t n;
+	int rfd = fd, saved;
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if ((acl = acl_get_file(proc, ACL_TYPE_DEFAULT)) == NULL)
-		return errno == ENOTSUP || errno == EOPNOTSUPP ? 0 : -1;
-	for (which = ACL_FIRST_ENTRY; acl_get_entry(acl, which, &entry) == 1;
-	    which = ACL_NEXT_ENTRY)
-		if (acl_get_tag_type(entry, &tag) == 0 && (tag == ACL_USER || tag == ACL_GROUP))
-			names = 1;
-	acl_free(acl);
-	return names;
+	/* fgetxattr needs a descriptor opened for reading, not O_PATH. */
+	if ((n = fgetxattr(fd, "system.posix_acl_default", NULL, 0)) == -1 && errno == EBADF) {
+		if ((rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+			return -1;
+		n = fgetxattr(rfd, "system.posix_acl_default", NULL, 0);
+		saved = errno;
+		close(rfd);
+		errno = saved;
+	}
+	if (n == -1)
+		return errno == ENODATA || errno == ENOTSUP || errno == EOPNOTSUPP ? 0 : -1;
+	return (size_t)n > FSROOT_ACL_XATTR_HEADER + 3 * FSROOT_ACL_XATTR_ENTRY;
 }
 
 /*

@@ -140,7 +140,7 @@ int	fsroot_judge_missing(struct fsroot *r, const char *inner, unsigned flags,
  * Whether the directory fd (O_PATH will do) has a default ACL (acl(5))
  * naming a user or a group, which everything made in it inherits, umask
  * or not. 1 when it does; 0 when not, or the file system has no ACLs; -1
- * when it cannot be read (read through /proc/self/fd).
+ * when it cannot be read. Needs no /proc.
  */
 int	fsroot_default_acl_names(int fd);
 
