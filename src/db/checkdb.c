@@ -223,33 +223,61 @@ static const char *const local_file_keywords[] = {
 };
 
 /*
- * A control database is a database server, not the admin: a file one of
- * its settings names is used, as root, only when it is an absolute path to
- * a regular file (sslcrldir: a directory) that passes the trust rule, and
- * sslkey never in OpenSSL's "engine:key" form, for which libpq has OpenSSL
- * load the engine, a shared object, by that name. The first setting that
- * fails, in *keyword and *value (owned by opts), and why (the caller
- * frees); NULL when none does.
+ * The other settings check-db takes from a control database: where to
+ * connect and how, as Bucardo's bucardo.db columns and a dbconn of libpq 15
+ * settings give it. Not hostaddr (libpq would look root's ~/.pgpass up by
+ * host and send the password to hostaddr), not gssdelegation (root's
+ * Kerberos ticket), not servicefile (libpq 18: a service file the server
+ * names), and no setting a later libpq adds until it is judged here.
+ */
+static const char *const control_db_keywords[] = {
+	"host", "port", "dbname", "user", "password", "service", "connect_timeout",
+	"client_encoding", "options", "application_name", "fallback_application_name",
+	"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+	"tcp_user_timeout", "sslmode", "sslcompression", "sslsni", "ssl_min_protocol_version",
+	"ssl_max_protocol_version", "gssencmode", "krbsrvname", "target_session_attrs",
+	"load_balance_hosts", "channel_binding", "require_auth", "sslnegotiation",
+	NULL
+};
+
+static int
+keyword_in(const char *const *list, const char *keyword)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, keyword) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A control database is a database server, not the admin: check-db, which
+ * runs as root, takes from it only the settings of control_db_keywords and
+ * files root controls. A file one of its settings names is used only when
+ * it is an absolute path to a regular file (sslcrldir: a directory) that
+ * passes the trust rule, and sslkey never in OpenSSL's "engine:key" form,
+ * for which libpq has OpenSSL load the engine, a shared object, by that
+ * name. The first setting that fails, in *keyword and *value (owned by
+ * opts), and why (the caller frees); NULL when none does.
  */
 static char *
-server_named_file(struct fsroot *host, const PQconninfoOption *opts, const char **keyword,
+server_setting_problem(struct fsroot *host, const PQconninfoOption *opts, const char **keyword,
     const char **value)
 {
 	const PQconninfoOption *opt;
 	struct trust_report tr = TRUST_REPORT_INIT;
 	struct fsloc loc;
 	struct err e = ERR_INIT;
-	size_t i;
 	int rc, dir;
 
 	for (opt = opts; opt->keyword != NULL; opt++) {
-		for (i = 0; local_file_keywords[i] != NULL; i++)
-			if (strcmp(opt->keyword, local_file_keywords[i]) == 0)
-				break;
-		if (local_file_keywords[i] == NULL || opt->val == NULL || opt->val[0] == '\0')
+		if (opt->val == NULL || opt->val[0] == '\0' ||
+		    keyword_in(control_db_keywords, opt->keyword))
 			continue;
 		*keyword = opt->keyword;
 		*value = opt->val;
+		if (!keyword_in(local_file_keywords, opt->keyword))
+			return strdup("is not a setting check-db, running as root, takes from a "
+			    "control database");
 		if (strcmp(opt->keyword, "sslrootcert") == 0 && strcmp(opt->val, "system") == 0)
 			continue;	/* libpq 16's "the system's CA store" */
 		if (strcmp(opt->keyword, "sslkey") == 0 && strchr(opt->val, ':') != NULL)
@@ -1240,7 +1268,7 @@ check_bucardo_db(struct checkdb_run *k, const struct bucardodb_db *db, struct ch
 		    d->name, keyword, bad, why);
 		d->fix = str_format("correct it: bucardo update db %s %s=...", d->name,
 		    bucardo_field(keyword));
-	} else if ((file_why = server_named_file(k->o->host, opts, &keyword, &bad)) != NULL) {
+	} else if ((file_why = server_setting_problem(k->o->host, opts, &keyword, &bad)) != NULL) {
 		d->facts.unusable = 1;
 		d->reason = str_format("Bucardo's settings for database %s: %s '%s' %s", d->name,
 		    keyword, bad, file_why);

@@ -634,6 +634,12 @@ except Exception:
 	ctl "update bucardo.db set dbconn = 'sslmode=require passfile=relative/pgpass' where name = 'eng'"
 	cdb patched --bucardo-db "$CTL"
 	contains "$out" "not an absolute path" "a relative file name from a control database is refused"
+	# Only where and how to connect: not hostaddr, with which libpq would
+	# send root's .pgpass password for host to another address.
+	ctl "update bucardo.db set dbconn = 'hostaddr=127.0.0.2' where name = 'eng'"
+	cdb patched --bucardo-db "$CTL"
+	expect_rc 1 "a control database's hostaddr: not ready, exit 1"
+	contains "$out" "hostaddr '127.0.0.2' is not a setting check-db" "and the verdict names the setting"
 	unset BA_ENGINE_MARKER
 	ctl "delete from bucardo.db where name = 'eng'"
 else
