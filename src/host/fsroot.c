@@ -367,15 +367,26 @@ fsroot_judge(struct fsroot *r, const struct stat *st, const char *inner, size_t 
     int dirfd, const char *name)
 {
 	struct trust_acl acl;
+	enum trust_fault fault;
 	int below = fsroot_below_usr_local(inner, len);
 
-	if (trust_judge(&r->rule, st, below, NULL) == TRUST_GROUP_WRITABLE && below &&
-	    !r->staff_read)
+	fault = trust_judge(&r->rule, st, below, NULL);
+	if (fault == TRUST_GROUP_WRITABLE && below && !r->staff_read) {
 		fsroot_learn_staff(r);
-	if (!trust_acl_matters(&r->rule, st, below))
-		return trust_judge(&r->rule, st, below, NULL);
+		fault = trust_judge(&r->rule, st, below, NULL);
+	}
+	if (fault != TRUST_OK || !trust_acl_matters(&r->rule, st, below))
+		return fault;
 	fsroot_read_acl(dirfd, name, st, &acl);
 	return trust_judge(&r->rule, st, below, &acl);
+}
+
+/* trust_judge_load_dir for a component of this root, inner its path (len bytes). */
+static enum trust_fault
+fsroot_judge_load_dir(const struct fsroot *r, const struct stat *st, const char *inner,
+    size_t len)
+{
+	return trust_judge_load_dir(&r->rule, st, fsroot_below_usr_local(inner, len));
 }
 
 /* Record the first fault: which component, whose, what mode. */
@@ -404,9 +415,10 @@ walk_judge(struct walk *w, const struct stat *st, const char *inner, size_t len,
 
 	if (w->flags & FS_ANY_OWNER)
 		return 0;
-	if ((fault = fsroot_judge(w->r, st, inner, len, dirfd, name)) == TRUST_OK &&
-	    (!(w->flags & FS_STRICT) || (fault = trust_judge_load_dir(&w->r->rule, st,
-	    fsroot_below_usr_local(inner, len))) == TRUST_OK))
+	fault = fsroot_judge(w->r, st, inner, len, dirfd, name);
+	if (fault == TRUST_OK && (w->flags & FS_STRICT))
+		fault = fsroot_judge_load_dir(w->r, st, inner, len);
+	if (fault == TRUST_OK)
 		return 0;
 	if (!w->faulted && w->tr != NULL)
 		fsroot_report(w->r, w->tr, fault, st, inner, len);
@@ -929,8 +941,7 @@ tree_dir(struct tree *t, int fd, struct buf *inner, struct err *e)
 		close(fd);
 		return err_sys(e, inner->data, "cannot inspect");
 	}
-	if ((fault = trust_judge_load_dir(&t->r->rule, &st,
-	    fsroot_below_usr_local(inner->data, inner->len))) != TRUST_OK) {
+	if ((fault = fsroot_judge_load_dir(t->r, &st, inner->data, inner->len)) != TRUST_OK) {
 		fsroot_report(t->r, &t->tr, fault, &st, inner->data, inner->len);
 		close(fd);
 		return FSROOT_UNTRUSTED;
@@ -1006,8 +1017,8 @@ fsroot_judge_missing(struct fsroot *r, const char *inner, unsigned flags, struct
 			break;
 	}
 	/* Where it would be made: strict, whatever the way there. */
-	if (rc == 0 && (fault = trust_judge_load_dir(&r->rule, &loc.st,
-	    fsroot_below_usr_local(loc.inner, strlen(loc.inner)))) != TRUST_OK) {
+	if (rc == 0 && (fault = fsroot_judge_load_dir(r, &loc.st, loc.inner,
+	    strlen(loc.inner))) != TRUST_OK) {
 		fsroot_report(r, &tr, fault, &loc.st, loc.inner, strlen(loc.inner));
 		rc = FSROOT_UNTRUSTED;
 	}
