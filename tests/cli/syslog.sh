@@ -29,6 +29,8 @@ for n in null zero full random urandom tty; do
 	[ -e "/dev/$n" ] || continue
 	: >"$T/dev/$n" && mount --bind "/dev/$n" "$T/dev/$n" || exit 92
 done
+# A fresh file: a "ready" left by the previous call must not count for this one.
+rm -f "$T/listener.out"
 python3 -c "
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
